@@ -1,0 +1,43 @@
+# outreachd — the two commands an operator needs: `make demo` and `make test`.
+# Everything else here is a building block of those two.
+
+BUILD_DIR  ?= build
+BUILD_TYPE ?= Debug
+WERROR     ?= OFF
+SANITIZE   ?= OFF
+JOBS       ?= 2
+CMAKE_ARGS ?=
+
+# ccache hits survive fresh build directories and clones (DESIGN.md: warm rebuild 80 s -> 6 s).
+export CCACHE_BASEDIR   := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+
+.PHONY: all bootstrap configure build test demo bench clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap
+
+configure: bootstrap
+	@cmake -S . -B $(BUILD_DIR) -G Ninja \
+	  -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  -DOUTREACHD_WERROR=$(WERROR) \
+	  -DOUTREACHD_SANITIZE=$(SANITIZE) \
+	  $(CMAKE_ARGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	@scripts/demo $(BUILD_DIR)
+
+bench:
+	@$(MAKE) --no-print-directory build BUILD_DIR=build-release BUILD_TYPE=Release
+	@scripts/bench build-release
+
+clean:
+	rm -rf build build-asan build-release

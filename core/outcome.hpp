@@ -1,0 +1,131 @@
+#pragma once
+// Outcome classification: one provider-neutral result in, one decision out (SPEC §4.6).
+//
+// Provider codecs (core/providers/) turn a wire response into a ProviderResult, translating their
+// quirks (errors inside HTTP 200, X codes inside messages, reset headers) into neutral fields.
+// classify() then applies the send rules in one place, so every provider obeys the same policy.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "core/backoff.hpp"
+#include "core/time.hpp"
+
+namespace outreach {
+
+/// The `reason` column of recipient_status (SPEC §5). `none` is stored as NULL.
+enum class ErrorClass {
+  none,
+  rate_limited,
+  server_error,
+  network,
+  timeout,
+  cannot_dm,
+  not_found,
+  bad_request,
+  suppressed,
+  dry_run,
+  account,
+  in_doubt,
+  cancelled,
+};
+std::string_view to_string(ErrorClass c);
+std::optional<ErrorClass> parse_error_class(std::string_view text);
+
+/// How far the HTTP exchange got. The in-doubt rule depends on whether the request was fully written.
+enum class Transport {
+  responded,              ///< a complete HTTP response was read
+  failed_before_write,    ///< resolve/connect/TLS failure, or the write did not complete: nothing reached the provider
+  failed_after_write,     ///< the connection dropped after the whole request was written, before a full response
+  timed_out_after_write,  ///< no complete response within the request timeout after the write
+};
+
+/// What a provider codec understood beyond the HTTP status.
+enum class ProviderSignal {
+  none,                ///< nothing specific: decide on the HTTP status
+  success,             ///< the provider confirmed the request (for a send: the DM exists)
+  recipient_refused,   ///< DMs closed / cannot message this user (X 349, 150, 214, 476 …)
+  not_found,           ///< the user does not exist
+  account_error,       ///< session/token invalid, locked, suspended, 226, quota or credits out, broken proxy
+  auth_expired,        ///< x_api 401: the worker refreshes the OAuth token once before treating it as account_error
+  rate_limited,        ///< a short provider window: wait for its reset
+  daily_limit,         ///< the provider's own 24 h per-user cap (X x-user-limit-24hour-remaining: 0)
+  possibly_delivered,  ///< the provider may have delivered the DM although it reported an error (X 151)
+  transient,           ///< a vague provider error its docs say to retry
+  invalid_request,     ///< the provider rejected the payload (validation, text too long)
+  malformed,           ///< the body was not JSON, was truncated or lacked the expected fields
+};
+
+struct ProviderResult {
+  Transport transport = Transport::responded;
+  int http_status = 0;
+  ProviderSignal signal = ProviderSignal::none;
+  std::optional<int> x_code;            ///< an X legacy error code found in the provider's text
+  std::string provider_code;            ///< the provider's own code, e.g. "QUOTA_EXHAUSTED"
+  std::string message;                  ///< the provider's error text; must not contain secrets
+  std::string message_id;               ///< the DM's id, on success
+  std::optional<Duration> retry_after;  ///< Retry-After header or body hint
+  std::optional<TimePoint> reset_at;    ///< x-rate-limit-reset / X-RateLimit-Reset / 24 h reset
+};
+
+/// Lookups (username→id, canDm) are reads and may be repeated; sends are writes and may not.
+enum class RequestKind { lookup, send };
+
+struct RetryContext {
+  int attempt = 1;       ///< number of this attempt, 1-based
+  int max_attempts = 5;  ///< after this many the recipient is failed
+  BackoffPolicy backoff;
+  double u = 0.0;        ///< random draw in [0, 1) for the jitter
+  TimePoint now;
+};
+
+namespace decision {
+/// success → `sent` (lookups: the parsed answer may be used).
+struct Sent {
+  std::string message_id;
+};
+/// transient → `retrying`; the attempt is used; try again after `delay`.
+struct RetryLater {
+  ErrorClass reason = ErrorClass::server_error;
+  Duration delay{0};
+  std::string detail;
+};
+/// 429 and friends → the *account* waits until `until`; the recipient returns to `pending`
+/// without using an attempt, and the attempt does not count toward the daily cap.
+struct RateLimitedWait {
+  TimePoint until;
+  bool daily_limit = false;  ///< the provider's 24 h cap, shown as `capped` rather than `backoff`
+  std::string detail;
+};
+/// → `failed` (or `skipped` for not_found/cannot_dm found by a lookup); never retried automatically.
+struct FailedPermanent {
+  ErrorClass reason = ErrorClass::bad_request;
+  std::string detail;
+};
+/// → `unknown`/`in_doubt`: the DM may have been delivered; never resent automatically.
+struct InDoubt {
+  std::string detail;
+};
+/// → the account stops; the recipient returns to `pending` without using an attempt.
+struct AccountStop {
+  std::string reason;
+  bool refreshable = false;  ///< x_api: refresh the OAuth token once and repeat before stopping
+};
+}  // namespace decision
+
+using Decision = std::variant<decision::Sent, decision::RetryLater, decision::RateLimitedWait,
+                              decision::FailedPermanent, decision::InDoubt, decision::AccountStop>;
+
+Decision classify(RequestKind kind, ProviderResult const& result, RetryContext const& ctx);
+
+/// SPEC §4.5: an attempt counts toward the daily cap unless it was answered 429 or account-level.
+bool counts_toward_cap(Decision const& d);
+/// Whether the recipient's attempt counter advances (429 and account stops leave it unchanged).
+bool uses_attempt(Decision const& d);
+
+/// X legacy codes (providers.md §0) by meaning.
+bool is_recipient_refusal_code(int x_code);  // 349, 150, 214, 476
+bool is_account_level_code(int x_code);      // 226, 32, 89, 64, 326
+
+}  // namespace outreach
