@@ -9,7 +9,11 @@
 
 namespace outreach {
 
+/// Deliberately not an aggregate: C++20 would otherwise let `Error` be constructed from a
+/// std::string, which makes boost::system::result refuse to convert a plain value implicitly
+/// (`Result<std::string> r = text;` would not compile). Build errors with make_error().
 struct Error {
+  Error() = default;
   std::string message;
 };
 
@@ -26,6 +30,10 @@ class ErrorException : public std::runtime_error {
 template <class T>
 using Result = boost::system::result<T, Error>;
 
-inline Error make_error(std::string message) { return Error{std::move(message)}; }
+inline Error make_error(std::string message) {
+  Error e;
+  e.message = std::move(message);
+  return e;
+}
 
 }  // namespace outreach
