@@ -1,0 +1,130 @@
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "daemon/control_socket.hpp"
+#include "daemon/watch_dir.hpp"
+#include "temp_dir.hpp"
+
+using namespace outreach;
+namespace fs = std::filesystem;
+
+namespace {
+
+void write_file(fs::path const& path, std::string const& text) {
+  std::ofstream out(path);
+  out << text;
+}
+
+/// Runs the loop until `done` or 5 s pass — a bound, not a timing assertion.
+template <class Pred>
+void run_until(boost::asio::io_context& io, Pred done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    io.run_for(std::chrono::milliseconds(20));
+    io.restart();
+  }
+}
+
+}  // namespace
+
+TEST_CASE("campaign file names") {
+  CHECK(is_campaign_file_name("spring.json"));
+  CHECK(is_campaign_file_name("a.json"));
+  CHECK_FALSE(is_campaign_file_name(".json"));
+  CHECK_FALSE(is_campaign_file_name(".hidden.json"));
+  CHECK_FALSE(is_campaign_file_name("spring.json.tmp"));
+  CHECK_FALSE(is_campaign_file_name("spring.json.part"));
+  CHECK_FALSE(is_campaign_file_name("spring.csv"));
+  CHECK_FALSE(is_campaign_file_name("spring.JSON.txt"));
+  CHECK_FALSE(is_campaign_file_name(""));
+}
+
+TEST_CASE("start-up scan offers present files in name order, skipping non-campaigns") {
+  testing::TempDir dir;
+  write_file(dir.path() / "b.json", "{}");
+  write_file(dir.path() / "a.json", "{}");
+  write_file(dir.path() / "notes.csv", "x");
+  write_file(dir.path() / ".hidden.json", "{}");
+  write_file(dir.path() / "c.json.tmp", "{}");
+  fs::create_directory(dir.path() / "d.json");
+  fs::create_symlink(dir.path() / "a.json", dir.path() / "link.json");
+
+  boost::asio::io_context io;
+  std::vector<std::string> seen;
+  WatchDir watch(io, dir.path(), [&](fs::path const& p) { seen.push_back(p.filename().string()); });
+  watch.start();
+  CHECK(seen == std::vector<std::string>{"a.json", "b.json"});
+}
+
+TEST_CASE("inotify reports files closed after writing and files renamed in, nothing else") {
+  testing::TempDir dir;
+  boost::asio::io_context io;
+  std::vector<std::string> seen;
+  WatchDir watch(io, dir.path(), [&](fs::path const& p) { seen.push_back(p.filename().string()); });
+  watch.start();
+  REQUIRE(seen.empty());
+
+  write_file(dir.path() / "written.json", "{}");
+  write_file(dir.path() / ".drop.json.tmp", "{}");
+  fs::rename(dir.path() / ".drop.json.tmp", dir.path() / "renamed.json");
+  write_file(dir.path() / "other.txt", "x");
+  write_file(dir.path() / "partial.json.part", "{");
+  run_until(io, [&] { return seen.size() >= 2; });
+  // Let any stray extra events arrive before asserting that there were none.
+  io.run_for(std::chrono::milliseconds(50));
+  CHECK(seen == std::vector<std::string>{"written.json", "renamed.json"});
+}
+
+TEST_CASE("accepted/ and rejected/ with numeric suffixes and an .error file") {
+  testing::TempDir dir;
+  write_file(dir.path() / "spring.json", "1");
+  auto first = move_to_accepted(dir.path() / "spring.json");
+  REQUIRE(first.has_value());
+  CHECK(*first == dir.path() / "accepted" / "spring.json");
+
+  write_file(dir.path() / "spring.json", "2");
+  auto second = move_to_accepted(dir.path() / "spring.json");
+  REQUIRE(second.has_value());
+  CHECK(*second == dir.path() / "accepted" / "spring.1.json");
+  CHECK_FALSE(fs::exists(dir.path() / "spring.json"));
+
+  write_file(dir.path() / "bad.json", "{");
+  auto rejected = move_to_rejected(dir.path() / "bad.json", "line 1 column 2: unexpected end of input");
+  REQUIRE(rejected.has_value());
+  CHECK(*rejected == dir.path() / "rejected" / "bad.json");
+  std::ifstream error_file(dir.path() / "rejected" / "bad.json.error");
+  std::string line;
+  std::getline(error_file, line);
+  CHECK(line == "line 1 column 2: unexpected end of input");
+
+  auto missing = move_to_accepted(dir.path() / "gone.json");
+  REQUIRE(missing.has_error());
+  CHECK(missing.error().message.find("gone.json") != std::string::npos);
+}
+
+TEST_CASE("control socket: the CLI's datagram reaches the daemon; no daemon is not an error") {
+  testing::TempDir dir;
+  CHECK_FALSE(notify_daemon(dir.path().string(), "wake"));
+
+  boost::asio::io_context io;
+  std::vector<std::string> messages;
+  {
+    ControlSocket socket(io, dir.path().string(), [&](std::string m) { messages.push_back(std::move(m)); });
+    CHECK(notify_daemon(dir.path().string(), "wake"));
+    CHECK(notify_daemon(dir.path().string(), "reload"));
+    run_until(io, [&] { return messages.size() >= 2; });
+    CHECK(messages == std::vector<std::string>{"wake", "reload"});
+    struct stat st{};
+    REQUIRE(::stat((dir.path() / kControlSocketName).c_str(), &st) == 0);
+    CHECK(S_ISSOCK(st.st_mode));
+  }
+  // Closing removes the socket file, so a later CLI call knows no daemon is listening.
+  CHECK_FALSE(fs::exists(dir.path() / kControlSocketName));
+  CHECK_FALSE(notify_daemon(dir.path().string(), "wake"));
+}
