@@ -9,7 +9,7 @@
 
 #include "daemon/control_socket.hpp"
 #include "daemon/watch_dir.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace outreach;
 namespace fs = std::filesystem;
