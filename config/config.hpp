@@ -1,0 +1,105 @@
+#pragma once
+// The daemon's configuration (SPEC §2), loaded from TOML. Loading never stops at the first
+// problem: every problem is collected as one sentence naming the file, line and key path
+// ("outreachd.toml:14: accounts[1].daily_cap: ..."), so an operator fixes them all in one go.
+// Secret values are resolved while loading and never appear in any message.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/secret_source.hpp"
+#include "core/backoff.hpp"
+#include "core/daily_cap.hpp"
+#include "core/pacing.hpp"
+#include "core/providers/provider_kind.hpp"
+#include "core/secret.hpp"
+#include "core/time.hpp"
+
+namespace outreach {
+
+enum class LogLevel { trace, debug, info, warn, error };
+
+/// "trace" | "debug" | "info" | "warn" | "error"; nullopt for anything else.
+std::optional<LogLevel> parse_log_level(std::string_view text);
+std::string_view to_string(LogLevel level);
+
+struct RetryConfig {
+  BackoffPolicy backoff;  ///< base_delay 30s, max_delay 1h
+  int max_attempts = 5;   ///< every send attempt of a recipient counts, the first included; >= 1
+};
+
+struct CanDmConfig {
+  Duration cache_ttl{std::chrono::hours{24}};
+};
+
+struct HttpConfig {
+  Duration connect_timeout{10'000};
+  Duration request_timeout{30'000};
+};
+
+/// One [providers.<kind>] table.
+struct ProviderConfig {
+  ProviderKind kind = ProviderKind::getxapi;
+  /// The API root without a trailing slash; may carry a path prefix ("http://127.0.0.1:8080/getxapi").
+  /// default_base_url(kind) when the table has none.
+  std::string base_url;
+  Secret api_key;                      ///< getxapi, twitterapi_io, tweetapi
+  std::string client_id;               ///< x_api
+  std::optional<Secret> client_secret; ///< x_api; absent for public clients
+};
+
+/// One [[accounts]] entry.
+struct AccountConfig {
+  std::string name;  ///< unique, [A-Za-z0-9._-]+
+  ProviderKind provider = ProviderKind::getxapi;
+  AccountTier tier = AccountTier::established;
+  std::optional<int> daily_cap;  ///< as written; never above tier_cap(tier)
+  int effective_cap = 0;         ///< effective_cap(tier, daily_cap)
+  Secret auth_token;             ///< getxapi, twitterapi_io, tweetapi
+  /// "http://user:pass@host:port" or "host:port" as written (a Secret: it holds a password).
+  /// Required by twitterapi_io and tweetapi, optional for getxapi, not used by x_api.
+  std::optional<Secret> proxy;
+  std::optional<std::string> user_id;  ///< decimal; required by tweetapi
+  Secret access_token;                 ///< x_api
+  Secret refresh_token;                ///< x_api
+};
+
+struct Config {
+  std::string state_dir = "/var/lib/outreachd";
+  /// Defaults to state_dir + "/campaigns" (so /var/lib/outreachd/campaigns with the default state_dir).
+  std::string watch_dir = "/var/lib/outreachd/campaigns";
+  LogLevel log_level = LogLevel::info;
+  PacingWindow pacing;  ///< min_delay 2s, max_delay 5s
+  RetryConfig retry;
+  CanDmConfig can_dm;
+  HttpConfig http;
+  std::vector<ProviderConfig> providers;  ///< in kAllProviders order, only the configured ones
+  std::vector<AccountConfig> accounts;    ///< in file order
+
+  ProviderConfig const* find_provider(ProviderKind kind) const;
+  AccountConfig const* find_account(std::string_view name) const;
+};
+
+struct ConfigLoad {
+  std::optional<Config> config;       ///< set exactly when `errors` is empty
+  std::vector<std::string> errors;    ///< every problem, one sentence each, no secret values
+  std::vector<std::string> warnings;  ///< e.g. plain-string secrets
+};
+
+/// Reads and loads a config file. Relative paths inside it (state_dir, watch_dir, secret files)
+/// are taken relative to the file's directory, so a config works from any working directory.
+ConfigLoad load_config_file(std::string const& path, SecretEnvironment const& env);
+
+/// Loads config text; `source_name` names it in messages and relative paths are resolved against
+/// `base_dir` (left as written when empty).
+ConfigLoad load_config_text(std::string_view toml, std::string const& source_name, SecretEnvironment const& env,
+                            std::string const& base_dir = {});
+
+/// $OUTREACHD_CONFIG when set and non-empty, else /etc/outreachd/outreachd.toml.
+std::string default_config_path(SecretEnvironment const& env);
+std::string default_config_path();
+
+inline constexpr std::string_view kDefaultConfigPath = "/etc/outreachd/outreachd.toml";
+
+}  // namespace outreach

@@ -1,0 +1,49 @@
+#pragma once
+// Where a secret comes from (SPEC §2): `{ env = "VAR" }`, `{ file = "/path" }`,
+// `{ credential = "NAME" }` ($CREDENTIALS_DIRECTORY/NAME, systemd LoadCredential=), or a plain
+// string in the config file. The process environment is injected through SecretEnvironment so
+// tests never read or change the real one.
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+#include "core/secret.hpp"
+
+namespace outreach {
+
+struct SecretEnvironment {
+  /// Looks up an environment variable; nullopt when it is not set.
+  std::function<std::optional<std::string>(std::string const& name)> getenv;
+  /// $CREDENTIALS_DIRECTORY as systemd sets it for LoadCredential=; nullopt when not set.
+  std::optional<std::string> credentials_directory;
+
+  /// The real process environment, read at call time.
+  static SecretEnvironment from_process();
+  /// A fixed set of variables (for tests and tools); CREDENTIALS_DIRECTORY is taken from `vars`.
+  static SecretEnvironment from_map(std::map<std::string, std::string> vars);
+};
+
+enum class SecretSourceKind { env, file, credential };
+
+std::string_view to_string(SecretSourceKind kind);
+
+/// A reference to a secret kept outside the config file. `name` is the variable name, the file
+/// path (already made absolute by the caller) or the credential name.
+struct SecretRef {
+  SecretSourceKind kind = SecretSourceKind::env;
+  std::string name;
+};
+
+/// Files larger than this are refused: a secret is a line, not a document, so a huge file is the
+/// wrong file.
+inline constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;
+
+/// Reads the secret. Trailing newlines (\n, \r\n) of files and credentials are trimmed. An unset
+/// variable, a missing, unreadable or oversized file, or an empty value is an error whose message
+/// names the variable or path and never contains any part of the value.
+Result<Secret> resolve_secret(SecretRef const& ref, SecretEnvironment const& env);
+
+}  // namespace outreach

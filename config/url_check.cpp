@@ -1,0 +1,117 @@
+#include "config/url_check.hpp"
+
+#include <array>
+#include <utility>
+
+namespace outreach {
+namespace {
+
+bool is_host_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_';
+}
+
+bool has_space_or_control(std::string_view s) {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return true;
+  }
+  return false;
+}
+
+bool valid_port(std::string_view port) {
+  if (port.empty() || port.size() > 5) return false;
+  int value = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  return value >= 1 && value <= 65535;
+}
+
+// host[:port] with host a name, an IPv4 address or a bracketed IPv6 address. Returns what is wrong.
+std::optional<std::string> authority_problem(std::string_view authority, bool port_required) {
+  std::string_view host;
+  std::optional<std::string_view> port;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return "the IPv6 address has no closing ]";
+    host = authority.substr(1, close - 1);
+    if (host.empty() || host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos)
+      return "the IPv6 address is malformed";
+    const std::string_view rest = authority.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return "there is text after the IPv6 address";
+      port = rest.substr(1);
+    }
+  } else {
+    const auto colon = authority.rfind(':');
+    host = authority.substr(0, colon);
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+    if (host.empty()) return "the host is missing";
+    for (char c : host)
+      if (!is_host_char(c)) return "the host name has an invalid character";
+  }
+  if (port) {
+    if (!valid_port(*port)) return "the port is not a number from 1 to 65535";
+  } else if (port_required) {
+    return "the port is missing";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::string> normalize_base_url(std::string_view url) {
+  std::string_view scheme;
+  for (std::string_view s : {std::string_view{"https://"}, std::string_view{"http://"}})
+    if (url.substr(0, s.size()) == s) scheme = s;
+  if (scheme.empty()) return make_error("must start with http:// or https://");
+  if (has_space_or_control(url)) return make_error("must not contain spaces or control characters");
+  if (url.find_first_of("?#") != std::string_view::npos) return make_error("must not carry a query or fragment");
+
+  const std::string_view rest = url.substr(scheme.size());
+  const std::string_view authority = rest.substr(0, rest.find('/'));
+  std::string_view path = rest.substr(authority.size());
+  if (authority.find('@') != std::string_view::npos)
+    return make_error("must not carry credentials (the provider's key belongs in api_key)");
+  if (auto problem = authority_problem(authority, false)) return make_error("is not a valid URL: " + *problem);
+
+  // "https://host/prefix/" and "https://host/prefix" name the same root; request paths are appended.
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  return Result<std::string>(boost::system::in_place_value, std::string(scheme) + std::string(authority) + std::string(path));
+}
+
+std::optional<std::string> proxy_problem(std::string_view proxy) {
+  if (proxy.empty()) return "it is empty";
+  if (has_space_or_control(proxy)) return "it contains spaces or control characters";
+  std::string_view rest = proxy;
+  if (const auto sep = rest.find("://"); sep != std::string_view::npos) {
+    const std::string_view scheme = rest.substr(0, sep);
+    constexpr std::array<std::string_view, 4> kSchemes{"http", "https", "socks4", "socks5"};
+    bool known = false;
+    for (auto s : kSchemes) known = known || scheme == s;
+    if (!known) return "the scheme is not http, https, socks4 or socks5";
+    rest = rest.substr(sep + 3);
+  }
+  const bool has_scheme = rest.size() != proxy.size();
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  // Split credentials at the last '@': an unencoded '@' in a password is common in the wild.
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+    std::string_view credentials = rest.substr(0, at);
+    std::string_view address = rest.substr(at + 1);
+    // tweetapi documents its own spelling, host:port@user:pass; accept it as written there.
+    if (!has_scheme && !authority_problem(credentials, true) && authority_problem(address, true))
+      std::swap(credentials, address);
+    const auto colon = credentials.find(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == credentials.size())
+      return "the credentials are not user:pass";
+    rest = address;
+  }
+  if (rest.find('/') != std::string_view::npos) return "it has a path";
+  return authority_problem(rest, true);
+}
+
+bool proxy_has_credentials(std::string_view proxy) { return proxy.find('@') != std::string_view::npos; }
+
+}  // namespace outreach
