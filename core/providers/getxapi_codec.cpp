@@ -1,0 +1,188 @@
+// GetXAPI (providers.md §3): Bearer API key, the X session as `auth_token` in the body, every
+// error as {"error": "..."}, and HTTP 502 when X itself refused the mutation.
+#include <boost/json/object.hpp>
+
+#include "core/providers/codec_support.hpp"
+
+namespace outreach::codec {
+namespace {
+
+namespace json = boost::json;
+
+/// The error text of a GetXAPI body: `error` (a string, or an object with a message), else msg/message.
+std::string_view error_text(json::object const& o) {
+  if (auto const* e = object_member(o, "error")) return first_string(*e, {"message", "msg", "detail"});
+  return first_string(o, {"error", "msg", "message", "detail"});
+}
+
+/// Whether a 2xx body reports a failure anyway ({"error": ...} or a status other than "success").
+bool reports_error(json::object const& o) {
+  const std::string_view status = string_member(o, "status");
+  auto const* error = o.if_contains("error");
+  return (error && !error->is_null()) || (!status.empty() && status != "success");
+}
+
+class GetxapiCodec final : public ProviderCodec {
+ public:
+  ProviderKind kind() const override { return ProviderKind::getxapi; }
+
+  Result<HttpRequest> send_request(ProviderCredentials const& provider, AccountCredentials const& account,
+                                   DmMessage const& message) const override {
+    if (auto missing = check_credentials(provider, account)) return *missing;
+    json::object body;
+    body["auth_token"] = account.auth_token.reveal();
+    // The id is exact; the username is resolved server-side and can have changed hands.
+    if (!message.recipient_id.empty()) {
+      if (!is_decimal_id(message.recipient_id)) return make_error("getxapi: the recipient id is not a decimal id");
+      body["recipient_id"] = message.recipient_id;
+    } else if (!message.recipient_username.empty()) {
+      body["recipient_username"] = message.recipient_username;
+    } else {
+      return make_error("getxapi: the DM names no recipient");
+    }
+    body["text"] = message.text;
+    if (!account.proxy.empty()) {
+      auto proxy = proxy_url_form(account.proxy.reveal());
+      if (!proxy) return make_error("getxapi: " + proxy.error().message);
+      body["proxy"] = *proxy;
+    }
+    HttpRequest request = base_request(provider, "POST", "/twitter/dm/send");
+    request.headers.emplace_back("Content-Type", "application/json");
+    request.body = serialize(body);
+    return request;
+  }
+
+  ProviderResult parse_send(HttpResponse const& response, ProviderCredentials const& provider,
+                            AccountCredentials const& account, TimePoint now) const override {
+    const Redactor redactor = redactor_for(provider, account);
+    ProviderResult r = responded(response);
+    const auto parsed = parse_json(response.body);
+    json::object const* o = parsed ? parsed->if_object() : nullptr;
+    if (is_2xx(response.status)) {
+      if (!o) {
+        set_malformed(r, redactor, "getxapi send response is not a JSON object", response.body);
+      } else if (!reports_error(*o)) {
+        auto const* data = object_member(*o, "data");
+        auto id = data ? id_member(*data, "id") : std::nullopt;
+        if (string_member(*o, "status") == "success" || id) {
+          r.signal = ProviderSignal::success;
+          r.message_id = id.value_or("");
+          return r;
+        }
+        set_malformed(r, redactor, "getxapi send response has neither status \"success\" nor data.id", response.body);
+      } else {
+        r.message = redactor.clean(error_text(*o));
+        apply_send_error_text(r, r.message);
+      }
+    } else {
+      classify_error(r, o, redactor, response, /*is_send=*/true);
+    }
+    apply_hints(r, read_rate_hints(response.headers, now));
+    return r;
+  }
+
+  Result<HttpRequest> lookup_by_username_request(ProviderCredentials const& provider, AccountCredentials const& account,
+                                                 std::string_view username) const override {
+    (void)account;
+    if (provider.api_key.empty()) return make_error("getxapi: the provider has no api_key");
+    if (username.empty()) return make_error("getxapi: the lookup names no username");
+    return base_request(provider, "GET", "/twitter/user/info?userName=" + url_encode(username));
+  }
+
+  UserLookup parse_lookup_by_username(HttpResponse const& response, ProviderCredentials const& provider,
+                                      AccountCredentials const& account, std::string_view username,
+                                      TimePoint now) const override {
+    (void)username;
+    return parse_profile(response, redactor_for(provider, account), now);
+  }
+
+  Result<HttpRequest> lookup_by_id_request(ProviderCredentials const& provider, AccountCredentials const& account,
+                                           std::string_view user_id) const override {
+    (void)account;
+    if (provider.api_key.empty()) return make_error("getxapi: the provider has no api_key");
+    if (!is_decimal_id(user_id)) return make_error("getxapi: the user id is not a decimal id");
+    return base_request(provider, "GET", "/twitter/user/info_by_id?userId=" + std::string(user_id));
+  }
+
+  UserLookup parse_lookup_by_id(HttpResponse const& response, ProviderCredentials const& provider,
+                                AccountCredentials const& account, std::string_view user_id,
+                                TimePoint now) const override {
+    const Redactor redactor = redactor_for(provider, account);
+    UserLookup lookup = parse_profile(response, redactor, now);
+    require_user(lookup, user_id, redactor, response.body);
+    return lookup;
+  }
+
+ private:
+  static std::optional<Error> check_credentials(ProviderCredentials const& provider, AccountCredentials const& account) {
+    if (provider.api_key.empty()) return make_error("getxapi: the provider has no api_key");
+    if (account.auth_token.empty()) return make_error("getxapi: the account has no auth_token");
+    return std::nullopt;
+  }
+
+  static HttpRequest base_request(ProviderCredentials const& provider, std::string method, std::string target) {
+    HttpRequest request;
+    request.method = std::move(method);
+    request.target = std::move(target);
+    request.headers.emplace_back("Authorization", "Bearer " + std::string(provider.api_key.reveal()));
+    request.headers.emplace_back("Accept", "application/json");
+    return request;
+  }
+
+  /// Non-2xx answers (providers.md §3.5–3.6).
+  static void classify_error(ProviderResult& r, json::object const* o, Redactor const& redactor,
+                             HttpResponse const& response, bool is_send) {
+    const int s = response.status;
+    r.message = o ? redactor.clean(error_text(*o)) : unreadable_body_text(redactor, s, response.body);
+    const std::string_view text = o ? std::string_view(r.message) : std::string_view{};
+    if (s == 400 || s == 403 || s == 422) {
+      // X's refusal text can surface on a 400/403 too; otherwise the payload or the key is at fault.
+      if (!apply_x_evidence(r, text))
+        r.signal = s == 403 ? ProviderSignal::account_error : ProviderSignal::invalid_request;
+    } else if (s == 401 || s == 402) {
+      r.signal = ProviderSignal::account_error;  // bad API key, bad auth_token, or no credit
+    } else if (s == 404) {
+      r.signal = ProviderSignal::not_found;
+    } else if (s == 429) {
+      r.signal = ProviderSignal::rate_limited;
+    } else if (s == 502 && is_send) {
+      // X rejected the mutation: its own reason (349, 226, …) is inside `error`.
+      apply_send_error_text(r, text);
+    } else if (!o) {
+      r.signal = ProviderSignal::malformed;  // the status decides
+    }
+  }
+
+  static UserLookup parse_profile(HttpResponse const& response, Redactor const& redactor, TimePoint now) {
+    UserLookup lookup;
+    ProviderResult& r = lookup.result;
+    r = responded(response);
+    const auto parsed = parse_json(response.body);
+    json::object const* o = parsed ? parsed->if_object() : nullptr;
+    if (!is_2xx(response.status)) {
+      classify_error(r, o, redactor, response, /*is_send=*/false);
+    } else if (!o) {
+      set_malformed(r, redactor, "getxapi user response is not a JSON object", response.body);
+    } else if (reports_error(*o)) {
+      r.message = redactor.clean(error_text(*o));
+      r.signal = mentions_not_found(r.message) ? ProviderSignal::not_found : ProviderSignal::transient;
+    } else if (auto const* user = object_member(*o, "data")) {
+      read_profile(lookup, *user, redactor, response.body);
+    } else if (o->contains("id")) {
+      read_profile(lookup, *o, redactor, response.body);  // tolerate an unwrapped profile
+    } else if (auto const* data = o->if_contains("data"); data && data->is_null()) {
+      r.signal = ProviderSignal::not_found;
+      r.message = "getxapi returned no user (data is null)";
+    } else {
+      set_malformed(r, redactor, "getxapi user response lacks \"data\"", response.body);
+    }
+    close_lookup(lookup, response.headers, now);
+    return lookup;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ProviderCodec> make_getxapi_codec() { return std::make_unique<GetxapiCodec>(); }
+
+}  // namespace outreach::codec
