@@ -1,6 +1,10 @@
 #pragma once
 // The command line (SPEC §1): one binary, one sub-command per operator action.
 // Exit codes: 0 success, 1 invalid input or failed check, 2 usage error.
+//
+// Adding a command: write daemon/cmd_<name>.{hpp,cpp} exposing
+// `int cmd_<name>(std::vector<std::string> const& args)` (the words after the command name; parse
+// them with parse_command_line() from daemon/cli_args.hpp) and add one row to kCommands in cli.cpp.
 
 namespace outreach::cli {
 

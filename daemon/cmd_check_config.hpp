@@ -1,0 +1,16 @@
+#pragma once
+// `outreachd check-config [--config FILE]` (SPEC §1): parses the config, resolves every secret and
+// reports all problems, one per line on stderr; exit 0 when the config is usable, 1 otherwise.
+#include <string>
+#include <vector>
+
+#include "daemon/cli_args.hpp"
+
+namespace outreach::cli {
+
+CommandSpec const& check_config_spec();
+
+/// `args` are the words after "check-config".
+int cmd_check_config(std::vector<std::string> const& args);
+
+}  // namespace outreach::cli

@@ -1,0 +1,178 @@
+#include "storage/database.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <utility>
+
+#include "storage/schema.hpp"
+#include "storage/sqlite.hpp"
+
+namespace outreach {
+namespace {
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+/// SQLite creates files 0644 (less umask) and gives the -wal and -shm files the database file's
+/// mode, so creating the file ourselves with 0600 keeps all three private (SPEC §6).
+Result<void> ensure_file(std::string const& path, bool create) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode)) return make_error("database " + path + " is not a regular file");
+    return {};
+  }
+  if (errno != ENOENT) return make_error("cannot access database " + path + ": " + errno_text(errno));
+  if (!create) return make_error("database " + path + " does not exist");
+  int const fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0 && errno != EEXIST) return make_error("cannot create database " + path + ": " + errno_text(errno));
+  if (fd >= 0) ::close(fd);
+  return {};
+}
+
+Result<int> read_user_version(sql::Connection& conn) {
+  auto stmt = conn.prepare("PRAGMA user_version");
+  if (!stmt) return stmt.error();
+  auto row = stmt->step("reading the schema version");
+  if (!row) return row.error();
+  return *row ? stmt->int_at(0) : 0;
+}
+
+Result<void> check_not_foreign(sql::Connection& conn) {
+  auto stmt = conn.prepare("SELECT count(*) FROM sqlite_schema");
+  if (!stmt) return stmt.error();
+  auto row = stmt->step("reading the schema");
+  if (!row) return row.error();
+  if (*row && stmt->int64_at(0) > 0)
+    return make_error("database " + conn.path() +
+                      " is an SQLite database but not an outreachd one (it has tables and no schema version)");
+  return {};
+}
+
+/// Applies every migration past the file's version, each in its own transaction. The version is
+/// re-read inside the write lock, so two processes opening a new file at once migrate it once.
+Result<void> migrate(sql::Connection& conn) {
+  auto const all = migrations();
+  int const target = current_schema_version();
+  for (;;) {
+    auto tx = sql::Transaction::begin(conn, sql::Durability::full, "migrating the schema");
+    if (!tx) return tx.error();
+    auto version = read_user_version(conn);
+    if (!version) return version.error();
+    if (*version > target)
+      return make_error("database " + conn.path() + " has schema version " + std::to_string(*version) +
+                        ", newer than this outreachd understands (" + std::to_string(target) +
+                        "); run a newer outreachd or restore a backup");
+    if (*version == target) return tx->commit("migrating the schema");
+    if (*version == 0) {
+      if (auto r = check_not_foreign(conn); !r) return r;
+    }
+    auto const step = "migrating the schema to version " + std::to_string(*version + 1);
+    if (auto r = conn.exec(all[static_cast<std::size_t>(*version)], step); !r) return r;
+    // PRAGMA takes no parameters; the value is our own integer, not input.
+    if (auto r = conn.exec("PRAGMA user_version = " + std::to_string(*version + 1), step); !r) return r;
+    if (auto r = tx->commit(step); !r) return r;
+  }
+}
+
+Result<void> configure(sql::Connection& conn, OpenOptions const& options) {
+  // busy_timeout first, so every later step waits for a busy writer instead of failing.
+  auto const timeout_ms = std::max<std::int64_t>(0, options.busy_timeout.count());
+  if (auto r = conn.exec("PRAGMA busy_timeout = " + std::to_string(timeout_ms), "setting busy_timeout"); !r) return r;
+  // The first read: a file that is not a database fails here with SQLite's "file is not a database".
+  if (auto r = read_user_version(conn); !r)
+    return make_error("cannot use database " + conn.path() + ": " + conn.errmsg());
+  {
+    auto stmt = conn.prepare("PRAGMA journal_mode = WAL");
+    if (!stmt) return stmt.error();
+    auto row = stmt->step("switching to WAL mode");
+    if (!row) return row.error();
+    if (!*row || stmt->text_at(0) != "wal")
+      return make_error("database " + conn.path() + " cannot use WAL mode (is its directory writable?)");
+  }
+  if (auto r = conn.exec("PRAGMA foreign_keys = ON", "enabling foreign keys"); !r) return r;
+  // 16 MB of page cache: the hot pages of a million-row queue, index roots and counters all fit.
+  if (auto r = conn.exec("PRAGMA cache_size = -16384", "setting cache_size"); !r) return r;
+  // A million-row import grows the WAL to the size of the data; once checkpointed, give the disk
+  // back. (The steady claim/record WAL stays far below this, so it is never truncated mid-run.)
+  if (auto r = conn.exec("PRAGMA journal_size_limit = 67108864", "setting journal_size_limit"); !r) return r;
+  return conn.set_synchronous_full(true);
+}
+
+}  // namespace
+
+std::string database_path(std::string const& state_dir) {
+  return (std::filesystem::path(state_dir) / kDatabaseFileName).string();
+}
+
+Result<Database> Database::open(std::string const& path, OpenOptions const& options) {
+  if (auto r = ensure_file(path, options.create); !r) return r.error();
+  auto conn = sql::Connection::open(path, false);
+  if (!conn) return conn.error();
+  if (auto r = configure(**conn, options); !r) return r.error();
+  if (auto r = migrate(**conn); !r) return r.error();
+  return Database(std::move(*conn));
+}
+
+Database::Database(std::unique_ptr<sql::Connection> conn) : conn_(std::move(conn)) {}
+Database::Database(Database&& other) noexcept = default;
+Database& Database::operator=(Database&& other) noexcept = default;
+Database::~Database() = default;
+
+std::string const& Database::path() const { return conn_->path(); }
+
+Result<void> checkpoint(Database& db) {
+  return db.connection().exec("PRAGMA wal_checkpoint(TRUNCATE)", "checkpointing the WAL");
+}
+
+// ---- StateLock --------------------------------------------------------------------------------
+
+Result<StateLock> StateLock::acquire(std::string const& state_dir) {
+  auto const path = (std::filesystem::path(state_dir) / kLockFileName).string();
+  int const fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error("cannot open lock file " + path + ": " + errno_text(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int const err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK)
+      return make_error("another outreachd is already running with state directory " + state_dir + " (it holds " +
+                        path + ")");
+    return make_error("cannot lock " + path + ": " + errno_text(err));
+  }
+  // The holder's pid, for an operator wondering who holds the lock. Best effort.
+  std::string const pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) {
+    [[maybe_unused]] auto written = ::pwrite(fd, pid.data(), pid.size(), 0);
+  }
+  return StateLock(fd, state_dir);
+}
+
+StateLock::StateLock(StateLock&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), state_dir_(std::move(other.state_dir_)) {}
+
+StateLock& StateLock::operator=(StateLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    state_dir_ = std::move(other.state_dir_);
+  }
+  return *this;
+}
+
+StateLock::~StateLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the flock
+}
+
+bool StateLock::guards(Database const& db) const {
+  std::error_code ec;
+  auto const db_dir = std::filesystem::absolute(db.path(), ec).parent_path();
+  if (ec) return false;
+  bool const same = std::filesystem::equivalent(db_dir, state_dir_, ec);
+  return !ec && same;
+}
+
+}  // namespace outreach

@@ -1,0 +1,309 @@
+#include "storage/import.hpp"
+
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "storage/dedup_index.hpp"
+#include "storage/lookups.hpp"
+#include "storage/sqlite.hpp"
+
+namespace outreach {
+
+namespace {
+
+// Explicit ids: the import owns the write lock, so base + n is free and a row's id is known
+// without asking SQLite — the dedup table stores offsets from `base`, and the campaign's rows are
+// exactly the ids [base, base + inserted), which campaigns.first/last_recipient_id record.
+constexpr std::string_view kInsertRecipient =
+    "INSERT INTO recipients (id, campaign_id, state, reason, username, user_id, text) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+/// X handles are ASCII and case-insensitive; ids are compared exactly.
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+std::uint64_t hash_of(std::string_view key) { return std::hash<std::string_view>{}(key); }
+
+/// Offsets are 32-bit in the dedup table; a campaign this large is refused rather than mishandled.
+constexpr std::int64_t kMaxRecipients = 1'000'000'000;
+
+}  // namespace
+
+struct ImportSession::State {
+  sql::Connection* conn = nullptr;
+  std::optional<sql::Transaction> tx;
+  std::string name;
+  TimePoint now;
+  std::int64_t campaign_id = 0;
+  std::int64_t base_id = 0;     ///< id of the first stored recipient
+  std::int64_t added = 0;       ///< recipients offered to add()
+  std::int64_t inserted = 0;    ///< distinct recipients stored
+  std::int64_t suppressed = 0;  ///< of those, on the suppression list
+  bool check_suppression = false;
+  std::optional<sql::Stmt> insert;  ///< prepared once: add() runs it a million times
+  detail::DedupIndex usernames;
+  detail::DedupIndex user_ids;
+  std::optional<Error> failure;
+  std::optional<ImportSummary> existing;  ///< set when the same file was imported before
+
+  void finish() noexcept {
+    insert.reset();
+    if (tx) {
+      tx->rollback();
+      tx.reset();
+    }
+  }
+  Error fail(Error e) {
+    failure = e;
+    return e;
+  }
+
+  /// Whether the stored row at `offset` has this key (column 0: username, 1: user_id).
+  Result<bool> row_has(std::uint32_t offset, int column, std::string_view key) {
+    auto stmt = conn->prepare("SELECT lower(username), user_id FROM recipients WHERE id = ?1");
+    if (!stmt) return stmt.error();
+    stmt->bind(1, base_id + offset);
+    auto row = stmt->step("checking for a duplicate recipient");
+    if (!row) return row.error();
+    return *row && !stmt->is_null(column) && stmt->text_at(column) == key;
+  }
+
+  Result<bool> is_duplicate(std::string_view username_key, std::string_view user_id) {
+    if (!username_key.empty()) {
+      auto found = usernames.contains(hash_of(username_key),
+                                      [&](std::uint32_t offset) { return row_has(offset, 0, username_key); });
+      if (!found || *found) return found;
+    }
+    if (!user_id.empty()) {
+      return user_ids.contains(hash_of(user_id), [&](std::uint32_t offset) { return row_has(offset, 1, user_id); });
+    }
+    return false;
+  }
+
+  Result<bool> is_suppressed(std::string_view username_key, std::string_view user_id) {
+    if (!check_suppression) return false;
+    auto stmt = conn->prepare(
+        "SELECT EXISTS (SELECT 1 FROM suppression WHERE key = ?1) OR "
+        "EXISTS (SELECT 1 FROM suppression WHERE key = ?2)");
+    if (!stmt) return stmt.error();
+    stmt->bind_text_or_null(1, username_key).bind_text_or_null(2, user_id);
+    auto row = stmt->step("checking the suppression list");
+    if (!row) return row.error();
+    return *row && stmt->int_at(0) != 0;
+  }
+};
+
+ImportSession::ImportSession(std::unique_ptr<State> state) : state_(std::move(state)) {}
+ImportSession::ImportSession(ImportSession&& other) noexcept = default;
+ImportSession& ImportSession::operator=(ImportSession&& other) noexcept {
+  if (this != &other) {
+    rollback();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+ImportSession::~ImportSession() { rollback(); }
+
+bool ImportSession::already_imported() const { return state_ && state_->existing.has_value(); }
+
+void ImportSession::rollback() noexcept {
+  if (state_) state_->finish();
+}
+
+Result<void> ImportSession::add(ValidRecipient const& r) {
+  if (!state_) return make_error("the import session was moved from");
+  auto& s = *state_;
+  if (s.existing) return {};
+  if (s.failure) return *s.failure;
+  if (!s.tx) return make_error("the import of campaign '" + s.name + "' is already finished");
+  ++s.added;
+  auto where = [&] { return "campaign '" + s.name + "': recipient " + std::to_string(s.added); };
+  if (r.username.empty() && r.user_id.empty())
+    return s.fail(make_error(where() + " has neither a username nor a user_id"));
+  if (r.text.empty()) return s.fail(make_error(where() + " has an empty message"));
+  if (s.inserted >= kMaxRecipients)
+    return s.fail(
+        make_error("campaign '" + s.name + "' has more than " + std::to_string(kMaxRecipients) + " recipients"));
+
+  std::string const username_key = ascii_lower(r.username);
+  auto duplicate = s.is_duplicate(username_key, r.user_id);
+  if (!duplicate) return s.fail(duplicate.error());
+  if (*duplicate) return {};  // the first occurrence wins; this one is only counted
+  auto suppressed = s.is_suppressed(username_key, r.user_id);
+  if (!suppressed) return s.fail(suppressed.error());
+
+  // Bound without copies: `r` outlives the run below, which resets the statement when done.
+  auto& stmt = *s.insert;
+  stmt.bind(1, s.base_id + s.inserted).bind(2, s.campaign_id);
+  if (*suppressed)
+    stmt.bind(3, "skipped").bind(4, "suppressed");
+  else
+    stmt.bind_static(3, "pending").bind_null(4);
+  stmt.bind_static_or_null(5, r.username).bind_static_or_null(6, r.user_id).bind_static(7, r.text);
+  if (auto res = stmt.run("importing a recipient"); !res) return s.fail(res.error());
+
+  auto const offset = static_cast<std::uint32_t>(s.inserted);
+  if (!username_key.empty()) s.usernames.insert(hash_of(username_key), offset);
+  if (!r.user_id.empty()) s.user_ids.insert(hash_of(r.user_id), offset);
+  ++s.inserted;
+  if (*suppressed) ++s.suppressed;
+  return {};
+}
+
+Result<ImportSummary> ImportSession::commit() {
+  if (!state_) return make_error("the import session was moved from");
+  auto& s = *state_;
+  if (s.existing) return *s.existing;
+  if (s.failure) {
+    s.finish();
+    return *s.failure;
+  }
+  if (!s.tx) return make_error("the import of campaign '" + s.name + "' is already finished");
+  auto fail = [&](Error e) -> Result<ImportSummary> {
+    s.failure = e;
+    s.finish();
+    return e;
+  };
+  std::string const what = "importing campaign '" + s.name + "'";
+  auto counts = s.conn->prepare(
+      "UPDATE campaign_counts SET total = ?2, pending = ?3, skipped = ?4, "
+      "finished_at = CASE WHEN ?3 = 0 THEN ?5 END WHERE campaign_id = ?1");
+  if (!counts) return fail(counts.error());
+  counts->bind(1, s.campaign_id).bind(2, s.inserted).bind(3, s.inserted - s.suppressed).bind(4, s.suppressed);
+  counts->bind(5, s.now);
+  if (auto r = counts->run(what); !r) return fail(r.error());
+  // The campaign's id range (empty when nothing was stored): recipient_status walks it.
+  auto range = s.conn->prepare("UPDATE campaigns SET first_recipient_id = ?2, last_recipient_id = ?3 WHERE id = ?1");
+  if (!range) return fail(range.error());
+  range->bind(1, s.campaign_id).bind(2, s.base_id).bind(3, s.base_id + s.inserted - 1);
+  if (auto r = range->run(what); !r) return fail(r.error());
+  // Durable before the daemon moves the file to accepted/.
+  s.insert.reset();
+  if (auto r = s.tx->commit(what); !r) return fail(r.error());
+  s.tx.reset();
+  // The dedup tables are no longer needed; give their memory back now.
+  s.usernames = {};
+  s.user_ids = {};
+  return ImportSummary{s.campaign_id, false, s.inserted, s.added - s.inserted, s.suppressed};
+}
+
+namespace {
+
+Result<ImportSummary> existing_summary(sql::Connection& conn, std::int64_t campaign_id) {
+  auto stmt = conn.prepare("SELECT total FROM campaign_counts WHERE campaign_id = ?1");
+  if (!stmt) return stmt.error();
+  stmt->bind(1, campaign_id);
+  auto row = stmt->step("reading an imported campaign");
+  if (!row) return row.error();
+  ImportSummary summary;
+  summary.campaign_id = campaign_id;
+  summary.already_imported = true;
+  if (*row) summary.total = stmt->int64_at(0);
+  return summary;
+}
+
+Result<std::int64_t> next_recipient_id(sql::Connection& conn) {
+  auto stmt = conn.prepare("SELECT coalesce(max(id), 0) + 1 FROM recipients");
+  if (!stmt) return stmt.error();
+  auto row = stmt->step("reading the next recipient id");
+  if (!row) return row.error();
+  return stmt->int64_at(0);
+}
+
+Result<bool> suppression_list_empty(sql::Connection& conn) {
+  auto stmt = conn.prepare("SELECT NOT EXISTS (SELECT 1 FROM suppression)");
+  if (!stmt) return stmt.error();
+  auto row = stmt->step("reading the suppression list");
+  if (!row) return row.error();
+  return stmt->int_at(0) != 0;
+}
+
+}  // namespace
+
+Result<ImportSession> begin_import(Database& db, CampaignHeader const& header, std::string_view file_name,
+                                   std::string_view content_hash, TimePoint now) {
+  auto& conn = db.connection();
+  std::string const what = "importing campaign '" + header.name + "'";
+  if (header.name.empty()) return make_error("cannot import a campaign with an empty name");
+  if (content_hash.empty()) return make_error(what + " failed: no content hash was given");
+
+  auto state = std::make_unique<ImportSession::State>();
+  state->conn = &conn;
+  state->name = header.name;
+  state->now = now;
+  // FULL: the commit must be on disk before the file is moved to accepted/.
+  auto tx = sql::Transaction::begin(conn, sql::Durability::full, what);
+  if (!tx) return tx.error();
+  state->tx.emplace(std::move(*tx));
+  // From here on, every early return destroys the session, which rolls back.
+  auto session = ImportSession(std::move(state));
+  auto& s = *session.state_;
+
+  {  // An existing campaign: the same file again is a no-op, a different one is refused.
+    auto stmt = conn.prepare("SELECT id, content_hash, file_name FROM campaigns WHERE name = ?1");
+    if (!stmt) return stmt.error();
+    stmt->bind(1, header.name);
+    auto row = stmt->step(what);
+    if (!row) return row.error();
+    if (*row) {
+      std::int64_t const id = stmt->int64_at(0);
+      if (stmt->text_at(1) != content_hash)
+        return make_error("campaign '" + header.name + "' already exists (imported from " + stmt->text_at(2) +
+                          ") with different content; give the new campaign another name");
+      auto summary = existing_summary(conn, id);
+      if (!summary) return summary.error();
+      s.finish();
+      s.existing = *summary;
+      return session;
+    }
+  }
+
+  if (header.accounts.empty()) return make_error("campaign '" + header.name + "' names no accounts");
+  std::set<std::int64_t> account_ids;
+  for (auto const& name : header.accounts) {
+    auto account = detail::find_account(conn, name);
+    if (!account || !account->configured)
+      return make_error("campaign '" + header.name + "' names account '" + name + "', which is not configured");
+    account_ids.insert(account->id);
+  }
+
+  auto insert = conn.prepare(
+      "INSERT INTO campaigns (name, file_name, content_hash, message, priority, start_at, dry_run, created_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  if (!insert) return insert.error();
+  insert->bind(1, header.name).bind(2, file_name).bind(3, content_hash).bind(4, header.message);
+  insert->bind(5, header.priority).bind(6, header.start_at).bind(7, header.dry_run).bind(8, now);
+  if (auto r = insert->run(what); !r) return r.error();
+  s.campaign_id = conn.last_insert_rowid();
+
+  auto link = conn.prepare("INSERT INTO campaign_accounts (account_id, campaign_id) VALUES (?1, ?2)");
+  if (!link) return link.error();
+  for (auto id : account_ids) {
+    link->bind(1, id).bind(2, s.campaign_id);
+    if (auto r = link->run(what); !r) return r.error();
+  }
+  auto counts = conn.prepare("INSERT INTO campaign_counts (campaign_id) VALUES (?1)");
+  if (!counts) return counts.error();
+  counts->bind(1, s.campaign_id);
+  if (auto r = counts->run(what); !r) return r.error();
+
+  auto base = next_recipient_id(conn);
+  if (!base) return base.error();
+  s.base_id = *base;
+  auto empty = suppression_list_empty(conn);
+  if (!empty) return empty.error();
+  s.check_suppression = !*empty;
+  auto insert_stmt = conn.prepare(kInsertRecipient);
+  if (!insert_stmt) return insert_stmt.error();
+  s.insert.emplace(std::move(*insert_stmt));
+  return session;
+}
+
+}  // namespace outreach

@@ -1,0 +1,93 @@
+#pragma once
+// The send queue (SPEC §4.1, §4.3, §4.6): claim the next due recipient for an account, durably
+// marked `sending` before any network call; then record what happened in one transaction.
+//
+// Durability, and why it is split: a claim commits with synchronous=FULL (fsync of the WAL), since
+// a claim lost to a power cut after its request went out would send that DM again after reboot.
+// A record commits with synchronous=NORMAL (no fsync): if power fails before the next fsync, the
+// row is found `sending` at start-up and becomes `unknown`/`in_doubt` — never a resend. The next
+// claim's fsync also makes every earlier record durable, since the WAL is synced as a whole.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/outcome.hpp"
+#include "core/result.hpp"
+#include "core/time.hpp"
+#include "storage/database.hpp"
+#include "storage/recipient_state.hpp"
+
+namespace outreach {
+
+/// A recipient marked `sending` for one account.
+struct ClaimedRecipient {
+  std::int64_t recipient_id = 0;
+  std::int64_t campaign_id = 0;
+  std::string campaign;
+  std::string account;
+  std::string username;  ///< "" when only a user_id was given
+  std::string user_id;   ///< as given, or as resolved by an earlier attempt; "" when still unknown
+  std::string text;      ///< the rendered message
+  int attempts = 0;      ///< send attempts used so far (the next one is attempts + 1)
+  bool dry_run = false;
+  TimePoint claimed_at;
+};
+
+/// The next due recipient among the active campaigns that list `account`: higher priority first,
+/// then older campaigns, then file order; a `retrying` recipient is due once its next_attempt_at
+/// has come. Paused, cancelled and scheduled (start_at in the future) campaigns are skipped.
+/// Recipients on the suppression list are marked skipped/suppressed on the way. nullopt: nothing due.
+Result<std::optional<ClaimedRecipient>> claim_next(Database& db, std::string_view account, TimePoint now);
+
+/// claim_next for several accounts in one durable transaction (one fsync for all of them).
+/// result[i] belongs to accounts[i]; an account may appear only once.
+Result<std::vector<std::optional<ClaimedRecipient>>> claim_batch(Database& db, std::span<const std::string> accounts,
+                                                                 TimePoint now);
+
+/// When the account next has something to claim: `now` if something is due, the earliest
+/// next_attempt_at or start_at otherwise; nullopt when its active campaigns hold nothing queued.
+/// (Paused campaigns count as nothing queued: resume wakes the daemon.)
+Result<std::optional<TimePoint>> next_due_at(Database& db, std::string_view account, TimePoint now);
+
+/// What happened to a claimed recipient.
+struct Outcome {
+  RecipientState state = RecipientState::pending;  ///< anything but `sending`
+  ErrorClass reason = ErrorClass::none;            ///< required for retrying, failed, skipped, unknown; none for sent
+  bool send_attempted = false;                     ///< a send request went out (it may have reached the provider)
+  bool uses_attempt = false;                       ///< the recipient's attempt counter advances (core's uses_attempt)
+  bool counts_toward_cap = false;            ///< a ledger entry for the rolling 24 h cap (core's counts_toward_cap)
+  int http_status = 0;                       ///< 0: no HTTP response
+  std::string message_id;                    ///< the DM's id, on success
+  std::string error;                         ///< the provider's error text, already redacted
+  std::optional<TimePoint> next_attempt_at;  ///< required for retrying
+  std::string resolved_user_id;              ///< the id a lookup found, if any
+
+  static Outcome sent(std::string message_id, int http_status);
+  static Outcome retry_at(TimePoint next_attempt_at, ErrorClass reason, int http_status, std::string error);
+  static Outcome failed(ErrorClass reason, int http_status, std::string error);
+  static Outcome in_doubt(std::string error);
+  /// A lookup or policy ended the recipient's turn with no send (not_found, cannot_dm, dry_run).
+  static Outcome skipped(ErrorClass reason, int http_status = 0, std::string error = {});
+  /// Back to pending without using an attempt: the account hit a 429 or an account-level error.
+  static Outcome requeue(ErrorClass reason, int http_status, std::string error);
+};
+
+/// Stores the outcome, an attempts row (when a request was made or an error is to be kept) and
+/// a ledger entry (when it counts toward the cap), in one transaction. Fails, changing nothing,
+/// when the recipient is not `sending` for this claim's account (recorded twice, say).
+Result<void> record_outcome(Database& db, ClaimedRecipient const& claim, Outcome const& outcome, TimePoint now);
+
+/// Stores a lookup's answer while the recipient is still `sending`, so recipient_status shows the
+/// resolved id even if the daemon dies before the send is recorded.
+Result<void> note_resolved_user_id(Database& db, ClaimedRecipient const& claim, std::string_view user_id);
+
+/// At daemon start-up, under the state directory's lock: every `sending` recipient becomes
+/// `unknown`/`in_doubt` (its DM may have gone out), with an attempts row and a ledger entry at its
+/// claim time, since an attempt whose outcome is unknown counts toward the cap. Returns how many.
+/// CLI commands never call this: a running daemon's in-flight sends are not in doubt.
+Result<std::int64_t> recover_in_doubt(Database& db, StateLock const& lock, TimePoint now);
+
+}  // namespace outreach

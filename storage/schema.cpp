@@ -1,0 +1,238 @@
+#include "storage/schema.hpp"
+
+#include <array>
+
+namespace outreach {
+namespace {
+
+// Version 1. Times are integer milliseconds since the Unix epoch (UTC); the views render them as
+// ISO 8601 text. "Absent" is NULL, never ''.
+constexpr std::string_view kVersion1 = R"sql(
+CREATE TABLE accounts (
+  id           INTEGER PRIMARY KEY,
+  name         TEXT NOT NULL UNIQUE,
+  provider     TEXT NOT NULL,
+  daily_cap    INTEGER NOT NULL CHECK (daily_cap >= 0),
+  -- Accounts removed from the config stay (their history refers to them) but leave account_status.
+  configured   INTEGER NOT NULL DEFAULT 1 CHECK (configured IN (0, 1)),
+  state        TEXT NOT NULL DEFAULT 'ready' CHECK (state = 'ready' OR state = 'pacing' OR state = 'capped' OR
+                                                 state = 'backoff' OR state = 'stopped'),
+  next_send_at INTEGER,
+  last_error   TEXT
+);
+
+CREATE TABLE campaigns (
+  id           INTEGER PRIMARY KEY,
+  name         TEXT NOT NULL UNIQUE,
+  file_name    TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  message      TEXT NOT NULL,
+  priority     INTEGER NOT NULL,
+  start_at     INTEGER,
+  dry_run      INTEGER NOT NULL CHECK (dry_run IN (0, 1)),
+  -- The operator's switch; 'scheduled' and 'done' are derived by campaign_status.
+  control      TEXT NOT NULL DEFAULT 'active' CHECK (control = 'active' OR control = 'paused' OR control = 'cancelled'),
+  created_at   INTEGER NOT NULL,
+  -- The import gives a campaign's recipients consecutive ids, so this range is the campaign:
+  -- recipient_status walks it by rowid instead of keeping a campaign index on a million rows.
+  first_recipient_id INTEGER NOT NULL DEFAULT 1,
+  last_recipient_id  INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE campaign_accounts (
+  account_id  INTEGER NOT NULL REFERENCES accounts(id),
+  campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+  PRIMARY KEY (account_id, campaign_id)
+) WITHOUT ROWID;
+
+-- Recipient counts per state, changed in the same transaction as the recipients they count, so
+-- campaign_status reads one row per campaign instead of grouping a million recipients.
+CREATE TABLE campaign_counts (
+  campaign_id  INTEGER PRIMARY KEY REFERENCES campaigns(id),
+  total        INTEGER NOT NULL DEFAULT 0,
+  pending      INTEGER NOT NULL DEFAULT 0,
+  retrying     INTEGER NOT NULL DEFAULT 0,
+  sending      INTEGER NOT NULL DEFAULT 0,
+  sent         INTEGER NOT NULL DEFAULT 0,
+  failed       INTEGER NOT NULL DEFAULT 0,
+  skipped      INTEGER NOT NULL DEFAULT 0,
+  unknown      INTEGER NOT NULL DEFAULT 0,
+  last_sent_at INTEGER,
+  finished_at  INTEGER
+);
+
+CREATE TABLE recipients (
+  id               INTEGER PRIMARY KEY,  -- ascending in file order within a campaign
+  campaign_id      INTEGER NOT NULL REFERENCES campaigns(id),
+  -- The value lists are spelled as ORs, not IN (...): SQLite builds a temporary table for an
+  -- IN list of more than two constants on every execution of a one-row statement.
+  state            TEXT NOT NULL DEFAULT 'pending'
+                   CHECK (state = 'pending' OR state = 'retrying' OR state = 'sending' OR state = 'sent' OR
+                          state = 'failed' OR state = 'skipped' OR state = 'unknown'),
+  reason           TEXT CHECK (reason IS NULL OR reason = 'rate_limited' OR reason = 'server_error' OR
+                          reason = 'network' OR reason = 'timeout' OR reason = 'cannot_dm' OR reason = 'not_found' OR
+                          reason = 'bad_request' OR reason = 'suppressed' OR reason = 'dry_run' OR
+                          reason = 'account' OR reason = 'in_doubt' OR reason = 'cancelled'),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  INTEGER,
+  claimed_by       INTEGER REFERENCES accounts(id),
+  claimed_at       INTEGER,
+  username         TEXT COLLATE NOCASE,  -- X handles are case-insensitive (and ASCII)
+  user_id          TEXT,                 -- as given in the file
+  resolved_user_id TEXT,                 -- found by a lookup when only the username was given
+  last_http_status INTEGER,
+  last_error       TEXT,
+  message_id       TEXT,
+  sent_at          INTEGER,
+  text             TEXT NOT NULL,        -- the rendered message
+  CHECK (username IS NOT NULL OR user_id IS NOT NULL)
+);
+-- No index on campaign_id alone: campaigns.first/last_recipient_id give a campaign's rows. And
+-- duplicates (same username, any case, or same user_id) are collapsed by the import itself: see
+-- storage/dedup_index.hpp for why there are no UNIQUE indexes.
+-- The queue: small partial indexes, so a claim is O(log n) whatever the queue's size and touches
+-- few pages (rows leave recipients_pending as they are claimed).
+CREATE INDEX recipients_pending ON recipients (campaign_id) WHERE state = 'pending';
+CREATE INDEX recipients_retrying ON recipients (campaign_id, next_attempt_at) WHERE state = 'retrying';
+CREATE INDEX recipients_sending ON recipients (campaign_id) WHERE state = 'sending';
+CREATE INDEX recipients_failures ON recipients (campaign_id)
+  WHERE (state = 'failed' OR state = 'unknown' OR state = 'retrying');
+
+-- Every send attempt (and every lookup that ended a recipient's turn), kept for inspection.
+CREATE TABLE attempts (
+  id           INTEGER PRIMARY KEY,
+  recipient_id INTEGER NOT NULL REFERENCES recipients(id),
+  account_id   INTEGER NOT NULL REFERENCES accounts(id),
+  at           INTEGER NOT NULL,
+  kind         TEXT NOT NULL CHECK (kind IN ('send', 'lookup')),
+  outcome      TEXT NOT NULL,  -- the recipient's state after the attempt
+  http_status  INTEGER,
+  error_class  TEXT,
+  message_id   TEXT,
+  error        TEXT            -- redacted before it gets here
+);
+CREATE INDEX attempts_recipient ON attempts (recipient_id);
+
+-- The rolling 24 h cap: one row per attempt that counts (SPEC §4.5), pruned once out of the window.
+-- WITHOUT ROWID: the key is the only access path, so one B-tree (one page written per entry).
+CREATE TABLE send_ledger (
+  account_id   INTEGER NOT NULL REFERENCES accounts(id),
+  at           INTEGER NOT NULL,
+  recipient_id INTEGER NOT NULL,
+  PRIMARY KEY (account_id, at, recipient_id)
+) WITHOUT ROWID;
+
+-- The global do-not-contact list: lowercase usernames and user ids.
+CREATE TABLE suppression (
+  key      TEXT PRIMARY KEY,
+  added_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- username → user id (NULL: the user does not exist), shared by all accounts.
+CREATE TABLE user_id_cache (
+  username   TEXT PRIMARY KEY COLLATE NOCASE,
+  user_id    TEXT,
+  fetched_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Whether `account` may DM `user_id` (canDm answers differ per sender).
+CREATE TABLE can_dm_cache (
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  user_id    TEXT NOT NULL,
+  can_dm     INTEGER NOT NULL CHECK (can_dm IN (0, 1)),
+  fetched_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, user_id)
+) WITHOUT ROWID;
+
+-- x_api OAuth 2.0 tokens. X rotates the refresh token on every refresh, so the newest pair lives
+-- here; `seed` is the config token they descend from, so a new token in the config replaces them.
+CREATE TABLE oauth_tokens (
+  account       TEXT PRIMARY KEY,
+  access_token  TEXT NOT NULL,
+  refresh_token TEXT NOT NULL,
+  expires_at    INTEGER,
+  seed          TEXT NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
+
+-- ---- The stable interface (SPEC §5) ----
+
+CREATE VIEW campaign_status AS
+SELECT c.name AS campaign,
+       CASE WHEN c.control = 'cancelled' THEN 'cancelled'
+            WHEN n.pending + n.retrying + n.sending = 0 THEN 'done'
+            WHEN c.control = 'paused' THEN 'paused'
+            WHEN c.start_at > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) THEN 'scheduled'
+            ELSE 'active' END AS state,
+       n.total, n.pending, n.retrying, n.sending, n.sent, n.failed, n.skipped, n.unknown,
+       strftime('%Y-%m-%dT%H:%M:%SZ', c.created_at / 1000, 'unixepoch') AS created_at,
+       strftime('%Y-%m-%dT%H:%M:%SZ', n.last_sent_at / 1000, 'unixepoch') AS last_sent_at,
+       strftime('%Y-%m-%dT%H:%M:%SZ', n.finished_at / 1000, 'unixepoch') AS finished_at
+FROM campaigns c JOIN campaign_counts n ON n.campaign_id = c.id
+ORDER BY c.id;
+
+-- A waiting state whose time has passed reads as 'ready', so the view stays true when no daemon runs.
+CREATE VIEW account_status AS
+WITH clock(now_ms) AS (SELECT CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)),
+     used(account_id, n) AS (
+       SELECT l.account_id, count(*) FROM send_ledger l, clock
+       WHERE l.at > clock.now_ms - 86400000 GROUP BY l.account_id)
+SELECT a.name AS account,
+       a.provider,
+       CASE WHEN a.state IN ('pacing', 'backoff', 'capped') AND coalesce(a.next_send_at <= clock.now_ms, 1)
+            THEN 'ready' ELSE a.state END AS state,
+       a.daily_cap,
+       coalesce(used.n, 0) AS sent_24h,
+       a.daily_cap - coalesce(used.n, 0) AS remaining_24h,
+       strftime('%Y-%m-%dT%H:%M:%SZ', a.next_send_at / 1000, 'unixepoch') AS next_send_at,
+       a.last_error
+FROM accounts a CROSS JOIN clock LEFT JOIN used ON used.account_id = a.id
+WHERE a.configured = 1
+ORDER BY a.id;
+
+-- File order: campaigns in creation order, each one's id range in order, with no sort. The CROSS
+-- JOIN keeps campaigns as the outer loop and the unary + keeps the campaign_id check a filter, so
+-- the planner walks the id range rather than building an index on campaign_id.
+CREATE VIEW recipient_status AS
+SELECT c.name AS campaign,
+       r.username,
+       coalesce(r.user_id, r.resolved_user_id) AS user_id,
+       r.state,
+       r.reason,
+       r.attempts,
+       r.last_http_status,
+       r.last_error,
+       r.message_id,
+       strftime('%Y-%m-%dT%H:%M:%SZ', r.sent_at / 1000, 'unixepoch') AS sent_at,
+       strftime('%Y-%m-%dT%H:%M:%SZ', r.next_attempt_at / 1000, 'unixepoch') AS next_attempt_at
+FROM campaigns c CROSS JOIN recipients r
+  ON r.id BETWEEN c.first_recipient_id AND c.last_recipient_id AND +r.campaign_id = c.id
+ORDER BY c.id, r.id;
+
+-- Same columns as recipient_status; the WHERE matches recipients_failures so it is an index scan.
+CREATE VIEW failures AS
+SELECT c.name AS campaign,
+       r.username,
+       coalesce(r.user_id, r.resolved_user_id) AS user_id,
+       r.state,
+       r.reason,
+       r.attempts,
+       r.last_http_status,
+       r.last_error,
+       r.message_id,
+       strftime('%Y-%m-%dT%H:%M:%SZ', r.sent_at / 1000, 'unixepoch') AS sent_at,
+       strftime('%Y-%m-%dT%H:%M:%SZ', r.next_attempt_at / 1000, 'unixepoch') AS next_attempt_at
+FROM recipients r JOIN campaigns c ON c.id = r.campaign_id
+WHERE (r.state = 'failed' OR r.state = 'unknown' OR r.state = 'retrying')
+ORDER BY r.campaign_id, r.id;
+)sql";
+
+constexpr std::array<std::string_view, 1> kMigrations{kVersion1};
+
+}  // namespace
+
+std::span<const std::string_view> migrations() { return kMigrations; }
+
+int current_schema_version() { return static_cast<int>(kMigrations.size()); }
+
+}  // namespace outreach
