@@ -12,7 +12,7 @@ CMAKE_ARGS ?=
 export CCACHE_BASEDIR   := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all bootstrap configure build test demo bench clean
+.PHONY: all bootstrap configure build test demo package bench clean
 
 all: build
 
@@ -32,12 +32,20 @@ build: configure
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
-demo: build
-	@scripts/demo $(BUILD_DIR)
+# The demo builds what it needs itself (scripts/demo build: bootstrap, configure, the outreachd target).
+demo:
+	@scripts/demo build $(BUILD_DIR)
+
+# A .deb in build-package/ (Release, stripped; only the outreachd target is built, not the tests).
+package: bootstrap
+	@cmake -S . -B build-package -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON $(CMAKE_ARGS) >/dev/null
+	@cmake --build build-package -j $(JOBS) --target outreachd
+	@cd build-package && cpack -G DEB
 
 bench:
 	@$(MAKE) --no-print-directory build BUILD_DIR=build-release BUILD_TYPE=Release
 	@scripts/bench build-release
 
 clean:
-	rm -rf build build-asan build-release
+	rm -rf build build-asan build-release build-package

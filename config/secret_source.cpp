@@ -85,6 +85,12 @@ std::string_view to_string(SecretSourceKind kind) {
   return "env";
 }
 
+SecretEnvironment SecretEnvironment::without_secrets() {
+  SecretEnvironment env = from_process();
+  env.resolve = false;
+  return env;
+}
+
 SecretEnvironment SecretEnvironment::from_process() {
   SecretEnvironment env;
   env.getenv = [](std::string const& name) -> std::optional<std::string> {

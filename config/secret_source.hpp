@@ -19,9 +19,15 @@ struct SecretEnvironment {
   std::function<std::optional<std::string>(std::string const& name)> getenv;
   /// $CREDENTIALS_DIRECTORY as systemd sets it for LoadCredential=; nullopt when not set.
   std::optional<std::string> credentials_directory;
+  /// False: secret references are checked for shape but not read, and load as empty Secrets. For
+  /// CLI commands that need only paths and account names (status, pause, retry, validate …): an
+  /// operator running them as the service user has no access to the daemon's credentials.
+  bool resolve = true;
 
   /// The real process environment, read at call time.
   static SecretEnvironment from_process();
+  /// from_process() with resolve = false.
+  static SecretEnvironment without_secrets();
   /// A fixed set of variables (for tests and tools); CREDENTIALS_DIRECTORY is taken from `vars`.
   static SecretEnvironment from_map(std::map<std::string, std::string> vars);
 };

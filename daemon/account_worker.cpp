@@ -4,8 +4,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <exception>
 
 #include "daemon/provider_session.hpp"
 #include "storage/accounts.hpp"
@@ -67,7 +67,25 @@ void AccountWorker::start() {
   // crash loop cannot turn into a burst.
   if (auto window = ledger_window(*env_.db, account_, env_.now()); window && !window->empty())
     pacing_until_ = window->back() + policy_.pacing.min;
-  asio::co_spawn(timer_.get_executor(), [self = shared_from_this()]() { return self->run(); }, asio::detached);
+  // Not asio::detached: that drops an escaped exception silently, leaving an account that never
+  // sends again and a shutdown that waits out its whole grace period. Say so and mark it stopped.
+  asio::co_spawn(timer_.get_executor(), [self = shared_from_this()]() { return self->run(); },
+                 [self = shared_from_this()](std::exception_ptr failure) {
+                   if (!failure) return;
+                   std::string what = "unknown exception";
+                   try {
+                     std::rethrow_exception(failure);
+                   } catch (std::exception const& e) {
+                     what = e.what();
+                   } catch (...) {
+                   }
+                   spdlog::critical("account {}: its send loop failed: {}", self->account_, what);
+                   self->busy_ = false;
+                   self->stopped_ = true;
+                   self->show(AccountState::stopped, std::nullopt, "internal error: " + what);
+                   self->finished_ = true;
+                   if (self->env_.on_activity) self->env_.on_activity();
+                 });
 }
 
 void AccountWorker::wake() {
@@ -186,6 +204,9 @@ asio::awaitable<void> AccountWorker::process(ClaimedRecipient claim) {
   TimePoint now = env_.now();
   const int attempt = claim.attempts + 1;
   const Duration ttl = policy_.can_dm_ttl;
+  // This recipient's requests all go through the session it started with, even if a reload
+  // swaps session_ meanwhile (see the header).
+  const std::shared_ptr<ProviderSession> session = session_;
 
   // --- resolve the id and check canDm, from the cache when it is fresh (SPEC §4.2) ---
   std::string user_id = claim.user_id;
@@ -203,11 +224,11 @@ asio::awaitable<void> AccountWorker::process(ClaimedRecipient claim) {
     if (auto cached = cached_can_dm(db, account_, user_id, now, ttl); cached && *cached) can_dm = **cached;
   }
   if (user_id.empty() || !can_dm) {
-    LookupOutcome lookup = co_await session_->lookup(claim.username, user_id, retry_context(attempt, now));
+    LookupOutcome lookup = co_await session->lookup(claim.username, user_id, retry_context(attempt, now));
     if (auto* stop = std::get_if<decision::AccountStop>(&lookup.decision); stop && stop->refreshable &&
                                                                            env_.refresh_tokens) {
-      if (co_await env_.refresh_tokens(*session_, account_))
-        lookup = co_await session_->lookup(claim.username, user_id, retry_context(attempt, env_.now()));
+      if (co_await env_.refresh_tokens(*session, account_))
+        lookup = co_await session->lookup(claim.username, user_id, retry_context(attempt, env_.now()));
     }
     now = env_.now();
     if (lookup.user_id) user_id = *lookup.user_id;
@@ -267,11 +288,11 @@ asio::awaitable<void> AccountWorker::process(ClaimedRecipient claim) {
 
   // --- send ---
   DmMessage message{user_id, claim.username, claim.text, {}};
-  SendOutcome sent = co_await session_->send(message, retry_context(attempt, now));
+  SendOutcome sent = co_await session->send(message, retry_context(attempt, now));
   if (auto* stop = std::get_if<decision::AccountStop>(&sent.decision); stop && stop->refreshable &&
                                                                        env_.refresh_tokens) {
     // A 401 means the DM was not accepted, so repeating it after a refresh cannot duplicate it.
-    if (co_await env_.refresh_tokens(*session_, account_)) sent = co_await session_->send(message, retry_context(attempt, env_.now()));
+    if (co_await env_.refresh_tokens(*session, account_)) sent = co_await session->send(message, retry_context(attempt, env_.now()));
   }
   const TimePoint end = env_.now();
   ProviderResult const& r = sent.result;

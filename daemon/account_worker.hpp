@@ -76,7 +76,10 @@ class AccountWorker : public std::enable_shared_from_this<AccountWorker> {
   boost::asio::steady_timer timer_;
   WorkerEnv env_;
   std::string account_;
-  std::unique_ptr<ProviderSession> session_;
+  // Shared, not unique: a SIGHUP may replace the session while process() is suspended inside one of
+  // its requests, and that coroutine keeps its own reference until the request is recorded (a
+  // unique_ptr here freed the session under the in-flight request: a use-after-free).
+  std::shared_ptr<ProviderSession> session_;
   WorkerPolicy policy_;
 
   TimePoint pacing_until_{};

@@ -7,7 +7,7 @@ namespace outreach::cli {
 
 std::optional<Config> load_config_for(std::string_view command, ParsedArgs const& args) {
   const std::string path = config_path_from(args);
-  ConfigLoad load = load_config_file(path, SecretEnvironment::from_process());
+  ConfigLoad load = load_config_file(path, SecretEnvironment::without_secrets());
   if (!load.config) {
     for (auto const& e : load.errors)
       std::fprintf(stderr, "outreachd %.*s: %s\n", static_cast<int>(command.size()), command.data(), e.c_str());

@@ -40,6 +40,7 @@ struct Snapshot {
   TimePoint now{};
   std::optional<long> daemon_pid;       ///< the running daemon's pid, from /proc/locks
   std::optional<PacingWindow> pacing;   ///< from the config; without it there is no ETA
+  std::string no_eta_reason;            ///< why `pacing` is missing, for the footnote
   std::vector<CampaignStatusRow> campaigns;
   std::vector<AccountStatusRow> accounts;
   std::vector<Eta> etas;                ///< one per campaign when `pacing` is known
@@ -161,18 +162,19 @@ std::string render_text(Snapshot const& s) {
   } else {
     std::vector<std::vector<std::string>> rows{
         {"CAMPAIGN", "STATE", "PROGRESS", "TOTAL", "SENT", "FAILED", "SKIPPED", "UNKNOWN", "QUEUED", "ETA"}};
-    bool stalled = false;
+    bool stalled = false, unknown = false;
     for (std::size_t i = 0; i < s.campaigns.size(); ++i) {
       auto const& c = s.campaigns[i];
       const std::int64_t done = c.sent + c.failed + c.skipped + c.unknown;
       const std::string eta = eta_text(s, i);
       stalled = stalled || eta == "stalled";
+      unknown = unknown || eta == "?";
       rows.push_back({c.campaign, c.state, progress_bar(done, c.total), std::to_string(c.total), std::to_string(c.sent),
                       std::to_string(c.failed), std::to_string(c.skipped), std::to_string(c.unknown),
                       std::to_string(c.pending + c.retrying + c.sending), eta});
     }
     out += table(rows, {false, false, false, true, true, true, true, true, true, false});
-    if (!s.pacing) out += "(ETA needs the config's pacing: pass --config FILE)\n";
+    if (unknown) out += "(no ETA: " + s.no_eta_reason + ")\n";
     if (stalled) out += "(stalled: none of the campaign's accounts can send; see LAST ERROR below)\n";
   }
   out += "\n";
@@ -249,6 +251,7 @@ struct Source {
   Database db;
   std::string state_dir;
   std::optional<PacingWindow> pacing;
+  std::string no_eta_reason;
 };
 
 /// The database (--db FILE, else the config's state_dir) and, for the ETA, the config's pacing.
@@ -256,13 +259,17 @@ std::optional<Source> open_source(ParsedArgs const& args) {
   if (args.value("db")) {
     auto opened = open_database_for("status", args);
     if (!opened) return std::nullopt;
-    Source source{std::move(opened->db), opened->state_dir, std::nullopt};
+    Source source{std::move(opened->db), opened->state_dir, std::nullopt, {}};
     // The config is optional here: only the ETA needs it, so a missing or unreadable one is no error.
     const std::string path = config_path_from(args);
     std::error_code ec;
     if (args.value("config") || fs::exists(path, ec)) {
-      ConfigLoad load = load_config_file(path, SecretEnvironment::from_process());
+      ConfigLoad load = load_config_file(path, SecretEnvironment::without_secrets());
       if (load.config) source.pacing = load.config->pacing;
+      else source.no_eta_reason = path + " does not load (" + std::to_string(load.errors.size()) +
+                                  " problems; see outreachd check-config)";
+    } else {
+      source.no_eta_reason = "it needs the config's pacing; pass --config FILE";
     }
     return source;
   }
@@ -275,13 +282,14 @@ std::optional<Source> open_source(ParsedArgs const& args) {
     std::fprintf(stderr, "outreachd status: %s\n", db.error().message.c_str());
     return std::nullopt;
   }
-  return Source{std::move(*db), config->state_dir, config->pacing};
+  return Source{std::move(*db), config->state_dir, config->pacing, {}};
 }
 
 Result<Snapshot> take_snapshot(Source& source) {
   Snapshot s;
   s.now = wall_now();
   s.pacing = source.pacing;
+  s.no_eta_reason = source.no_eta_reason;
   s.daemon_pid = daemon_pid(source.state_dir);
   auto campaigns = read_campaign_status(source.db);
   if (!campaigns) return campaigns.error();

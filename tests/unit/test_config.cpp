@@ -759,3 +759,31 @@ TEST_CASE("base_url and proxy shapes") {
   CHECK(proxy_has_credentials("u:p@h:1"));
   CHECK_FALSE(proxy_has_credentials("h:1"));
 }
+
+TEST_CASE("CLI commands can load a config without reading its secrets") {
+  const std::string text = R"(
+[providers.getxapi]
+api_key = { env = "UNSET_GETXAPI_KEY_FOR_TEST" }
+
+[[accounts]]
+name = "sales-1"
+provider = "getxapi"
+tier = "new"
+auth_token = { credential = "sales1.token" }
+)";
+  auto env = outreach::SecretEnvironment::from_map({});
+  const auto strict = outreach::load_config_text(text, "t.toml", env);
+  CHECK_FALSE(strict.config.has_value());
+  CHECK(strict.errors.size() == 2);
+
+  env.resolve = false;
+  const auto lenient = outreach::load_config_text(text, "t.toml", env);
+  REQUIRE(lenient.config.has_value());
+  CHECK(lenient.config->accounts.at(0).name == "sales-1");
+  CHECK(lenient.config->accounts.at(0).auth_token.empty());
+
+  // The shape is still checked.
+  const auto malformed = outreach::load_config_text(
+      "[providers.getxapi]\napi_key = { env = \"A\", file = \"/b\" }\n", "t.toml", env);
+  CHECK_FALSE(malformed.config.has_value());
+}

@@ -1,0 +1,137 @@
+// SPEC §4.6: how each kind of answer ends a recipient — 429 waits without using an attempt, 5xx
+// backs off and retries up to max_attempts, other 4xx and refusals fail at once, a connection lost
+// after the request was written is in doubt and never resent. Faults are injected by the
+// simulator per recipient and ordinal (`nth`, `times`), so every run takes the same path.
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "e2e/daemon_harness.hpp"
+
+using namespace outreach::test;
+
+namespace {
+
+std::string recipients_of(std::vector<std::string> const& names) {
+  std::string out;
+  for (auto const& n : names) out += std::string(out.empty() ? "" : ", ") + R"({"username": ")" + n + "\"}";
+  return out;
+}
+
+std::string campaign(std::string const& name, std::vector<std::string> const& accounts,
+                     std::vector<std::string> const& recipients) {
+  std::string list;
+  for (auto const& a : accounts) list += std::string(list.empty() ? "" : ", ") + "\"" + a + "\"";
+  return R"({"name": ")" + name + R"(", "accounts": [)" + list + R"(], "message": "Hello {{username}}", "recipients": [)" +
+         recipients_of(recipients) + "]}";
+}
+
+/// How many DMs the simulator delivered to each recipient id.
+std::map<std::string, int> deliveries(Simulator const& sim) {
+  std::map<std::string, int> out;
+  for (auto const& m : sim.messages()) ++out[str(m.at("recipient_id"))];
+  return out;
+}
+
+
+}  // namespace
+
+TEST_CASE("429 waits for the provider's reset without using an attempt, then sends") {
+  // bob's first send is answered 429 with Retry-After: 2.
+  Setup setup({{"gx-1", "getxapi"}}, users_json({"alice", "bob", "carol"}),
+              R"("faults": [{"kind": "rate_limited", "endpoint": "send", "recipient": "bob", "nth": [1], "retry_after": "2s"}])");
+  auto daemon = setup.start();
+  REQUIRE_MESSAGE(daemon, setup.last_log);
+  setup.ws.drop("rl.json", campaign("rl", {"gx-1"}, {"alice", "bob", "carol"}));
+
+  // While the account waits out the reset: it shows `backoff`, and bob is back in the queue with no
+  // attempt used.
+  REQUIRE_MESSAGE(eventually([&] { return str(setup.account("gx-1").at("state")) == "backoff"; }, 10s), daemon->log());
+  auto bob = setup.recipient("rl", "bob");
+  CHECK(str(bob.at("state")) == "pending");
+  CHECK(bob.at("attempts").as_int64() == 0);
+  CHECK(bob.at("last_http_status").as_int64() == 429);
+
+  REQUIRE_MESSAGE(eventually([&] { return setup.campaign_done("rl"); }, 10s), daemon->log());
+  bob = setup.recipient("rl", "bob");
+  CHECK(str(bob.at("state")) == "sent");
+  CHECK(bob.at("attempts").as_int64() == 1);
+  CHECK(setup.campaign("rl").at("sent").as_int64() == 3);
+  // The 429 is kept as an attempt row, but it does not count toward the cap (SPEC §4.5).
+  CHECK(setup.ws.number("SELECT count(*) FROM attempts WHERE http_status = 429 AND error_class = 'rate_limited'") == 1);
+  CHECK(setup.account("gx-1").at("sent_24h").as_int64() == 3);
+  // The account's next attempt began after the reset (Retry-After is whole seconds: allow rounding).
+  const std::int64_t limited_at = setup.ws.number("SELECT at FROM attempts WHERE http_status = 429");
+  const std::int64_t next_claim =
+      setup.ws.number("SELECT min(claimed_at) FROM recipients WHERE claimed_at > " + std::to_string(limited_at));
+  REQUIRE(limited_at > 0);
+  REQUIRE(next_claim > 0);
+  CHECK(next_claim - limited_at >= 1000);
+  CHECK(deliveries(setup.sim) == std::map<std::string, int>{{user_id(0), 1}, {user_id(1), 1}, {user_id(2), 1}});
+  CHECK(daemon->stop(SIGTERM).exit_code == 0);
+}
+
+TEST_CASE("5xx retries then succeeds or fails after max_attempts; 4xx and refusals fail at once; a lost answer is in doubt") {
+  // Open users: alice bob carol dave erin frank grace (…001–…007), plus heidi for the misconfigured
+  // tweetapi account.
+  const std::string faults = R"("faults": [
+    {"kind": "server_error", "endpoint": "send", "recipient": "bob", "nth": [1], "status": 503},
+    {"kind": "server_error", "endpoint": "send", "recipient": "carol", "status": 500},
+    {"kind": "cannot_dm", "endpoint": "send", "recipient": "dave", "code": 150},
+    {"kind": "drop_after_delivery", "endpoint": "send", "recipient": "erin", "times": 1},
+    {"kind": "close_mid_body", "endpoint": "send", "recipient": "frank", "times": 1},
+    {"kind": "slow", "endpoint": "send", "recipient": "grace", "times": 1, "delay": "3s"}
+  ])";
+  // tw-bad's configured user_id is not the one the provider knows for its session, so tweetapi
+  // answers every send 400 VALIDATION_ERROR ("conversationId must contain the authenticated
+  // account's user id") — a plain 4xx from a real send.
+  Setup setup({{"gx-1", "getxapi"}, {"tw-bad", "tweetapi", "user_id = \"1234567890\"\n"}},
+              users_json({"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"}), faults);
+  auto daemon = setup.start();
+  REQUIRE_MESSAGE(daemon, setup.last_log);
+  setup.ws.drop("mixed.json", campaign("mixed", {"gx-1"}, {"alice", "bob", "carol", "dave", "erin", "frank", "grace"}));
+  setup.ws.drop("bad.json", campaign("bad", {"tw-bad"}, {"heidi"}));
+
+  REQUIRE_MESSAGE(eventually([&] { return setup.campaign_done("mixed") && setup.campaign_done("bad"); }, 15s),
+                  daemon->log());
+
+  auto row = [&](std::string const& campaign_name, std::string const& user) {
+    auto r = setup.recipient(campaign_name, user);
+    return str(r.at("state")) + "/" + str(r.at("reason")) + " attempts=" + str(r.at("attempts")) +
+           " http=" + str(r.at("last_http_status"));
+  };
+  CHECK(row("mixed", "alice") == "sent/<null> attempts=1 http=200");
+  CHECK(row("mixed", "bob") == "sent/<null> attempts=2 http=200");                 // 503, then success
+  CHECK(row("mixed", "carol") == "failed/server_error attempts=3 http=500");       // max_attempts = 3
+  CHECK(row("mixed", "dave") == "failed/cannot_dm attempts=1 http=502");           // X code 150: no retry
+  CHECK(row("mixed", "erin") == "unknown/in_doubt attempts=1 http=<null>");        // dropped after the write
+  CHECK(row("mixed", "frank") == "unknown/in_doubt attempts=1 http=<null>");       // half an answer
+  CHECK(row("mixed", "grace") == "unknown/in_doubt attempts=1 http=<null>");       // no answer within request_timeout
+  CHECK(row("bad", "heidi") == "failed/bad_request attempts=1 http=400");
+  CHECK(str(setup.recipient("bad", "heidi").at("last_error")).find("conversationId") != std::string::npos);
+
+  // bob went through `retrying` (the 503) on his way to `sent`: each attempt row keeps the state it
+  // left the recipient in.
+  auto bob_attempts = setup.ws.sql("SELECT t.outcome, t.http_status, t.error_class FROM attempts t JOIN recipients r "
+                                   "ON r.id = t.recipient_id WHERE r.username = 'bob' ORDER BY t.id");
+  REQUIRE(bob_attempts.size() == 2);
+  CHECK(str(bob_attempts[0].as_object().at("outcome")) == "retrying");
+  CHECK(str(bob_attempts[0].as_object().at("http_status")) == "503");
+  CHECK(str(bob_attempts[0].as_object().at("error_class")) == "server_error");
+  CHECK(str(bob_attempts[1].as_object().at("outcome")) == "sent");
+
+  // Every attempt is kept (SPEC §4.7): carol's three 500s, heidi's one 400.
+  CHECK(setup.ws.number("SELECT count(*) FROM attempts t JOIN recipients r ON r.id = t.recipient_id "
+                        "WHERE r.username = 'carol' AND t.kind = 'send' AND t.http_status = 500") == 3);
+  CHECK(setup.ws.number("SELECT count(*) FROM attempts t JOIN recipients r ON r.id = t.recipient_id "
+                        "WHERE r.username = 'heidi' AND t.kind = 'send'") == 1);
+  CHECK(setup.ws.number("SELECT count(*) FROM failures WHERE campaign = 'mixed'") == 5);
+
+  // The simulator saw each in-doubt DM delivered exactly once, and nothing is resent later.
+  std::this_thread::sleep_for(500ms);
+  auto delivered = deliveries(setup.sim);
+  CHECK(delivered == std::map<std::string, int>{{user_id(0), 1}, {user_id(1), 1}, {user_id(4), 1}, {user_id(5), 1},
+                                                {user_id(6), 1}});
+  CHECK(setup.sim.stats().at("duplicates").as_int64() == 0);
+  CHECK(daemon->stop(SIGTERM).exit_code == 0);
+}

@@ -1,0 +1,142 @@
+// SPEC §4.9: SIGTERM stops claiming, lets the in-flight request finish (bounded by the HTTP
+// request timeout plus 5 s), records it and exits 0; SIGHUP reloads the config (here: a lower
+// daily_cap) without losing state.
+#include <doctest/doctest.h>
+
+#include "e2e/daemon_harness.hpp"
+
+using namespace outreach::test;
+
+namespace {
+
+std::vector<std::string> names(int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back("user" + std::to_string(i));
+  return out;
+}
+
+std::string campaign(std::string const& name, std::vector<std::string> const& accounts, int recipients) {
+  std::string list, people;
+  for (auto const& a : accounts) list += std::string(list.empty() ? "" : ", ") + "\"" + a + "\"";
+  for (auto const& n : names(recipients)) people += std::string(people.empty() ? "" : ", ") + R"({"username": ")" + n + "\"}";
+  return R"({"name": ")" + name + R"(", "accounts": [)" + list + R"(], "message": "Hi {{username}}", "recipients": [)" +
+         people + "]}";
+}
+
+// request_timeout is 2 s in every e2e config (Workspace::write_config).
+constexpr auto kStopBound = 2s + 5s;
+
+}  // namespace
+
+TEST_CASE("SIGTERM mid-campaign: the in-flight sends finish and are recorded, exit 0, no row left sending") {
+  // Every send takes 1 s to answer (within the 2 s request timeout), so a SIGTERM finds sends in flight.
+  Setup setup({{"gx-1", "getxapi"}, {"tio-1", "twitterapi_io"}}, users_json(names(8)),
+              R"("faults": [{"kind": "slow", "endpoint": "send", "delay": "1s"}])");
+  auto daemon = setup.start();
+  REQUIRE_MESSAGE(daemon, setup.last_log);
+  setup.ws.drop("term.json", campaign("term", {"gx-1", "tio-1"}, 8));
+
+  REQUIRE_MESSAGE(eventually([&] { return setup.campaign("term").count("sending") &&
+                                          setup.campaign("term").at("sending").as_int64() >= 1; }, 10s),
+                  daemon->log());
+  std::this_thread::sleep_for(200ms);  // the claimed sends are now waiting for their slow answers
+  const auto before = std::chrono::steady_clock::now();
+  auto stopped = daemon->stop(SIGTERM, kStopBound);
+  const auto took = std::chrono::steady_clock::now() - before;
+  CHECK_FALSE(stopped.timed_out);
+  CHECK(stopped.exit_code == 0);
+  CHECK(took < kStopBound);
+  CHECK(stopped.err.find("stopped cleanly") != std::string::npos);
+
+  // Consistent afterwards: nothing left `sending`, every delivered DM recorded as sent, nothing
+  // in doubt, and the rest still queued.
+  auto c = setup.campaign("term");
+  CHECK(c.at("sending").as_int64() == 0);
+  CHECK(c.at("unknown").as_int64() == 0);
+  CHECK(c.at("sent").as_int64() >= 1);
+  CHECK(c.at("sent").as_int64() == static_cast<std::int64_t>(setup.sim.messages().size()));
+  CHECK(c.at("sent").as_int64() + c.at("pending").as_int64() == 8);
+  CHECK(str(c.at("state")) == "active");
+
+  // The next start finds nothing to recover.
+  auto again = setup.start();
+  REQUIRE_MESSAGE(again, setup.last_log);
+  CHECK(again->log().find("were being sent") == std::string::npos);
+  CHECK(again->stop(SIGTERM, kStopBound).exit_code == 0);
+}
+
+TEST_CASE("SIGTERM while a send hangs: the stop is bounded and the send is recorded in doubt") {
+  // The provider never answers within the request timeout.
+  Setup setup({{"gx-1", "getxapi"}}, users_json(names(2)),
+              R"("faults": [{"kind": "slow", "endpoint": "send", "delay": "20s"}])");
+  auto daemon = setup.start();
+  REQUIRE_MESSAGE(daemon, setup.last_log);
+  setup.ws.drop("hang.json", campaign("hang", {"gx-1"}, 2));
+  REQUIRE_MESSAGE(eventually([&] { return setup.campaign("hang").count("sending") &&
+                                          setup.campaign("hang").at("sending").as_int64() == 1; }, 10s),
+                  daemon->log());
+  std::this_thread::sleep_for(200ms);
+  auto stopped = daemon->stop(SIGTERM, kStopBound);
+  CHECK_FALSE(stopped.timed_out);
+  CHECK(stopped.exit_code == 0);
+  auto c = setup.campaign("hang");
+  CHECK(c.at("sending").as_int64() == 0);
+  CHECK(c.at("unknown").as_int64() == 1);  // no answer after the write: in doubt, never resent
+  CHECK(c.at("pending").as_int64() == 1);
+  CHECK(setup.ws.number("SELECT count(*) FROM recipient_status WHERE state = 'unknown' AND reason = 'in_doubt'") == 1);
+}
+
+TEST_CASE("SIGHUP applies a lower daily_cap from the rewritten config") {
+  Setup setup({{"gx-1", "getxapi", "daily_cap = 20\n"}}, users_json(names(10)));
+  setup.pacing = "min_delay = \"300ms\"\nmax_delay = \"500ms\"";
+  setup.write_config();
+  auto daemon = setup.start();
+  REQUIRE_MESSAGE(daemon, setup.last_log);
+  CHECK(setup.account("gx-1").at("daily_cap").as_int64() == 20);
+  setup.ws.drop("hup.json", campaign("hup", {"gx-1"}, 10));
+
+  REQUIRE_MESSAGE(eventually([&] { return setup.campaign("hup").count("sent") &&
+                                          setup.campaign("hup").at("sent").as_int64() >= 1; }, 10s),
+                  daemon->log());
+  // With at least 300 ms between sends, the reload lands before the third send.
+  setup.accounts[0].toml = "daily_cap = 3\n";
+  setup.write_config();
+  daemon->signal(SIGHUP);
+
+  REQUIRE_MESSAGE(eventually([&] { return str(setup.account("gx-1").at("state")) == "capped"; }, 10s), daemon->log());
+  std::this_thread::sleep_for(800ms);  // longer than the largest pacing gap
+  auto account = setup.account("gx-1");
+  CHECK(account.at("daily_cap").as_int64() == 3);
+  CHECK(account.at("sent_24h").as_int64() == 3);
+  CHECK(account.at("remaining_24h").as_int64() == 0);
+  CHECK(str(account.at("state")) == "capped");
+  CHECK(setup.campaign("hup").at("sent").as_int64() == 3);
+  CHECK(setup.campaign("hup").at("pending").as_int64() == 7);
+  CHECK(setup.sim.messages().size() == 3);
+  CHECK(daemon->log().find("configuration reloaded") != std::string::npos);
+  CHECK(daemon->stop(SIGTERM).exit_code == 0);
+}
+
+TEST_CASE("SIGHUP while sends are in flight: they finish and are recorded with the old session, then go on") {
+  // Every send takes 800 ms to answer, so the reload finds both accounts mid-request.
+  Setup setup({{"gx-1", "getxapi"}, {"tio-1", "twitterapi_io"}}, users_json(names(6)),
+              R"("faults": [{"kind": "slow", "endpoint": "send", "delay": "800ms"}])");
+  auto daemon = setup.start();
+  REQUIRE_MESSAGE(daemon, setup.last_log);
+  setup.ws.drop("hup2.json", campaign("hup2", {"gx-1", "tio-1"}, 6));
+  REQUIRE_MESSAGE(eventually([&] { return setup.campaign("hup2").count("sending") &&
+                                          setup.campaign("hup2").at("sending").as_int64() == 2; }, 10s),
+                  daemon->log());
+  std::this_thread::sleep_for(200ms);  // both sends are now waiting for their answers
+  daemon->signal(SIGHUP);
+  REQUIRE_MESSAGE(eventually([&] { return setup.campaign_done("hup2"); }, 15s), daemon->log());
+  CHECK(!daemon->exited());
+  auto c = setup.campaign("hup2");
+  CHECK(c.at("sent").as_int64() == 6);
+  CHECK(c.at("unknown").as_int64() == 0);
+  CHECK(setup.sim.messages().size() == 6);
+  CHECK(daemon->log().find("configuration reloaded") != std::string::npos);
+  auto stopped = daemon->stop(SIGTERM);
+  CHECK(stopped.exit_code == 0);
+  CHECK(stopped.err.find("AddressSanitizer") == std::string::npos);
+}
