@@ -586,7 +586,9 @@ class Loader {
         // A proxy without user:pass holds nothing secret, so only a credentialed one is warned about.
         const bool plain_with_credentials = node->is_string() && proxy_has_credentials(node->as_string()->get());
         if (auto proxy = get_secret(t, path, "proxy", plain_with_credentials)) {
-          if (auto problem = proxy_problem(proxy->reveal())) {
+          // Unresolved (SecretEnvironment::resolve == false): there is no value to check.
+          auto problem = env_.resolve || !proxy->empty() ? proxy_problem(proxy->reveal()) : std::nullopt;
+          if (problem) {
             error(*node, child(path, "proxy"),
                   "is not a proxy address (" + *problem + "); write http://user:pass@host:port or host:port");
             ok = false;

@@ -782,6 +782,21 @@ auth_token = { credential = "sales1.token" }
   CHECK(lenient.config->accounts.at(0).name == "sales-1");
   CHECK(lenient.config->accounts.at(0).auth_token.empty());
 
+  // A proxy kept as a secret has no value to check either.
+  const auto with_proxy = outreach::load_config_text(R"(
+[providers.tweetapi]
+api_key = { env = "UNSET_TWEETAPI_KEY_FOR_TEST" }
+
+[[accounts]]
+name = "sales-3"
+provider = "tweetapi"
+tier = "new"
+auth_token = { env = "UNSET_TOKEN_FOR_TEST" }
+proxy = { env = "UNSET_PROXY_FOR_TEST" }
+user_id = "1858475867762270208"
+)", "t.toml", env);
+  CHECK_MESSAGE(with_proxy.config.has_value(), (with_proxy.errors.empty() ? "" : with_proxy.errors.front()));
+
   // The shape is still checked.
   const auto malformed = outreach::load_config_text(
       "[providers.getxapi]\napi_key = { env = \"A\", file = \"/b\" }\n", "t.toml", env);
