@@ -132,7 +132,7 @@ void read_profile(UserLookup& lookup, boost::json::object const& user, Redactor 
   auto id = id_member(user, "id");
   if (!id) return set_malformed(lookup.result, redactor, "the user object lacks a decimal \"id\"", body);
   if (bool_member(user, "unavailable") == true) {
-    // Suspended or deleted profiles come back as placeholders; either way no DM can reach them.
+    // Suspended or deleted profiles come back as empty shells marked unavailable; either way no DM can reach them.
     const std::string reason = redactor.clean(first_string(user, {"unavailableReason", "message", "reason"}));
     lookup.user_id = std::move(*id);
     lookup.result.message = "the user is unavailable" + (reason.empty() ? std::string() : ": " + reason);
