@@ -343,9 +343,7 @@ void bench_throughput(Options const& o, std::string const& bin, fs::path const& 
   drop_campaign(ws, "throughput", n, o.tput_queue);
   wait_imported(ws, daemon, "throughput", o.tput_queue, 120s);
   const double import_seconds = seconds_since(dropped);
-  // Warm-up: every account's first claim is a durable commit made one after the other on the event
-  // loop, so the first sends complete only after ~accounts/fsync-rate seconds. The window starts once
-  // every account has sent once (steady state), plus a little.
+  // Warm-up: the window starts once every account has sent once (steady state), plus a little.
   const auto ramp_start = SteadyClock::now();
   if (!wait_for([&] { return daemon.exited() || campaign_counts(ws.db, "throughput").sent >= n; }, 120s, 100ms) ||
       daemon.exited())
@@ -375,7 +373,11 @@ void bench_throughput(Options const& o, std::string const& bin, fs::path const& 
   const std::int64_t sends = c1.sent - c0.sent;
   const double rate = static_cast<double>(sends) / elapsed;
   const std::int64_t hwm_kb = status_kb(daemon.pid(), "VmHWM");
-  daemon.stop();
+  const std::string log = daemon.stop();
+  // The daemon's own account of its group commit, over its whole run (ramp included).
+  std::string group_commit = "no claim statistics in the daemon's log";
+  if (auto at = log.find("claims: "); at != std::string::npos)
+    group_commit = log.substr(at, log.find('\n', at) - at);
 
   const CampaignCounts final_counts = campaign_counts(ws.db, "throughput");
   const json::object stats = sim.stats();
@@ -398,6 +400,7 @@ void bench_throughput(Options const& o, std::string const& bin, fs::path const& 
   std::printf("   raw claim+record cycles/s, storage alone, same queue    %8.0f /s   (before %.0f, after %.0f)\n",
               raw_rate, raw_before, raw_after);
   std::printf("   ratio daemon / raw                                      %8.2fx\n", rate / raw_rate);
+  std::printf("   daemon's group commit: %s\n", group_commit.c_str());
   std::printf(
       "   (storage alone with %zu accounts' claims per durable commit, claim_batch: %.0f /s, %.2fx the daemon)\n",
       kBatch, raw_batched, raw_batched / rate);
@@ -701,7 +704,7 @@ void bench_idle(Options const& o, std::string const& bin, fs::path const& root) 
 // ---------------------------------------------------------------- 4. memory
 
 /// Child mode: storage's import of the same rows in a process of its own (the reference RSS).
-/// `cache_kb` > 0 caps SQLite's page cache (the database opens with 16 MB), to show its share.
+/// `cache_kb` > 0 sets SQLite's page cache (the database opens with 4 MB), to show its share.
 int import_child(std::string const& db_path, std::int64_t rows, int n, int cache_kb) {
   try {
     auto db = must(Database::open(db_path), "opening the import database");
@@ -763,8 +766,8 @@ void bench_memory(Options const& o, std::string const& bin, fs::path const& root
   std::fflush(stdout);
   const long reference_kb = storage_import_rss_kb(root / "import-reference.db", o.mem_recipients, n);
   fs::remove(root / "import-reference.db");
-  const long small_cache_kb = storage_import_rss_kb(root / "import-small-cache.db", o.mem_recipients, n, 4096);
-  fs::remove(root / "import-small-cache.db");
+  const long big_cache_kb = storage_import_rss_kb(root / "import-big-cache.db", o.mem_recipients, n, 16384);
+  fs::remove(root / "import-big-cache.db");
 
   Workspace ws(root / "memory");
   write_text(ws.dir / "scenario.json", scenario_json(n));
@@ -799,8 +802,8 @@ void bench_memory(Options const& o, std::string const& bin, fs::path const& root
   std::printf("   daemon peak RSS (VmHWM)                                 %6.1f MB\n", mb(static_cast<double>(hwm_kb)));
   std::printf("   reference: storage's import of the same rows alone     %6.1f MB (ratio %.2fx)\n",
               mb(static_cast<double>(reference_kb)), static_cast<double>(hwm_kb) / static_cast<double>(reference_kb));
-  std::printf("   (storage's import alone with SQLite's page cache capped at 4 MB instead of 16 MB: %.1f MB)\n",
-              mb(static_cast<double>(small_cache_kb)));
+  std::printf("   (storage's import alone with a 16 MB page cache instead of the 4 MB one: %.1f MB)\n",
+              mb(static_cast<double>(big_cache_kb)));
   std::printf("   target < 50 MB: %.2fx the target: %s\n\n", mb(static_cast<double>(hwm_kb)) / 50,
               verdict(mb(static_cast<double>(hwm_kb)) < 50).c_str());
   char m[64], r[96], t[64];

@@ -359,8 +359,8 @@ class DaemonProcess {
   pid_t pid() const { return process_->pid(); }
   std::string log() const { return process_->err(); }
 
-  /// SIGTERM and wait; fails unless it exits 0 in time.
-  void stop(std::chrono::milliseconds timeout = 60s) {
+  /// SIGTERM and wait; fails unless it exits 0 in time. Returns its whole log.
+  std::string stop(std::chrono::milliseconds timeout = 60s) {
     process_->send_signal(SIGTERM);
     stopped_ = true;
     auto result = process_->wait(timeout);
@@ -368,6 +368,7 @@ class DaemonProcess {
     if (result.exit_code != 0)
       fail("outreachd did not stop cleanly (exit " + std::to_string(result.exit_code) + ", signal " +
            std::to_string(result.term_signal) + "):\n" + tail(result.err));
+    return result.err;
   }
 
   static std::string tail(std::string const& text, std::size_t lines = 15) {

@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
 
+#include "daemon/claim_coalescer.hpp"
 #include "daemon/provider_session.hpp"
 #include "storage/accounts.hpp"
 #include "storage/caches.hpp"
@@ -178,7 +179,7 @@ asio::awaitable<void> AccountWorker::run() {
       continue;
     }
 
-    auto claimed = claim_next(*env_.db, account_, now);
+    auto claimed = co_await env_.claims->claim(account_, [this] { return !stop_requested_; });
     if (!claimed) {
       spdlog::error("account {}: cannot claim: {}", account_, claimed.error().message);
       co_await sleep_until(now + std::chrono::seconds(5));

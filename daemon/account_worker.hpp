@@ -2,7 +2,8 @@
 // One account's send loop (SPEC §4): a coroutine that asks core's next_step() whether it may send,
 // sleeps on a timer when it may not, and otherwise claims → resolves/checks canDm (cached) → sends
 // → records → paces. Storage calls are synchronous and the loop is single-threaded, so no two
-// coroutines ever interleave inside a transaction.
+// coroutines ever interleave inside a transaction. Claims are queued and committed in groups by
+// ClaimCoalescer, in a turn of the loop of their own: still one transaction at a time.
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -19,6 +20,7 @@
 
 namespace outreach {
 
+class ClaimCoalescer;
 class Database;
 class ProviderSession;
 struct ClaimedRecipient;
@@ -32,9 +34,11 @@ struct WorkerPolicy {
   int daily_cap = 0;
 };
 
-/// What all workers share: the database, the clock, the random source and a change hook.
+/// What all workers share: the database, its group-committed claims, the clock, the random
+/// source and a change hook.
 struct WorkerEnv {
   Database* db = nullptr;
+  ClaimCoalescer* claims = nullptr;  ///< every claim goes through it (one fsync per loop turn)
   std::function<TimePoint()> now;
   std::function<double()> draw;       ///< uniform in [0, 1)
   std::function<void()> on_activity;  ///< something changed (STATUS= refresh)

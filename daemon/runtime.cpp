@@ -17,6 +17,7 @@
 #include "core/iso_time.hpp"
 #include "core/providers/x_oauth.hpp"
 #include "daemon/account_worker.hpp"
+#include "daemon/claim_coalescer.hpp"
 #include "daemon/campaign_intake.hpp"
 #include "daemon/control_socket.hpp"
 #include "daemon/http_client.hpp"
@@ -78,7 +79,8 @@ class Daemon {
         status_timer_(io),
         watchdog_timer_(io),
         grace_timer_(io),
-        rng_(std::random_device{}()) {}
+        rng_(std::random_device{}()),
+        claims_(io.get_executor(), db, wall_now) {}
 
   /// Start-up after the lock, recovery and account sync. Throws on a start-up problem.
   void start() {
@@ -127,6 +129,7 @@ class Daemon {
   WorkerEnv worker_env() {
     WorkerEnv env;
     env.db = &db_;
+    env.claims = &claims_;
     env.now = wall_now;
     env.draw = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); };
     env.on_activity = [this] { on_activity(); };
@@ -258,6 +261,7 @@ class Daemon {
     grace_timer_.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
       spdlog::warn("stop grace period over; unfinished sends will be marked unknown at the next start");
+      log_claim_stats();
       io_.stop();
     });
     maybe_finish();
@@ -269,8 +273,17 @@ class Daemon {
       if (!worker->finished()) return;
     grace_timer_.cancel();
     status_timer_.cancel();
+    log_claim_stats();
     spdlog::info("stopped cleanly");
     io_.stop();
+  }
+
+  /// How well group commit worked: claims per durable commit (bench_daemon reads this line).
+  void log_claim_stats() {
+    auto const s = claims_.stats();
+    if (s.commits == 0) return;
+    spdlog::info("claims: {} in {} durable commits ({:.2f} per commit, at most {})", s.claims, s.commits,
+                 static_cast<double>(s.claims) / static_cast<double>(s.commits), s.largest);
   }
 
   void on_activity() {
@@ -330,6 +343,7 @@ class Daemon {
   asio::steady_timer watchdog_timer_;
   asio::steady_timer grace_timer_;
   std::mt19937_64 rng_;
+  ClaimCoalescer claims_;  // before workers_: they use it until they are destroyed
   SystemdNotifier notifier_;
   std::map<std::string, std::shared_ptr<AccountWorker>> workers_;
   std::unique_ptr<WatchDir> watch_;
