@@ -551,10 +551,12 @@ void bench_pacing(Options const& o, std::string const& bin, fs::path const& root
     total_sends += static_cast<std::int64_t>(rows.size());
     paced_sends += static_cast<std::int64_t>(rows.size()) - 1;  // every send after the first follows a gap
     for (std::int64_t scheduled : schedules[account]) {
-      // The send whose end started this gap: the last one that ended at or before the schedule.
+      // The send whose end started this gap: the last one claimed before the schedule. (Not "ended
+      // at or before it": a next send that is claimed, sent and recorded within the scheduled
+      // millisecond itself would match instead, as a gap of 0.)
       std::size_t k = rows.size();
       for (std::size_t i = 0; i < rows.size(); ++i)
-        if (rows[i].sent_at <= scheduled) k = i;
+        if (rows[i].claimed_at < scheduled) k = i;
       if (k == rows.size()) continue;
       const std::int64_t gap = scheduled - rows[k].sent_at;
       if (gap < kMin || gap > kMax) {

@@ -103,7 +103,8 @@ void AccountWorker::update(WorkerPolicy policy, std::unique_ptr<ProviderSession>
   policy_ = policy;
   if (session) session_ = std::move(session);
   stopped_ = false;
-  provider_wait_until_ = {};
+  // A provider's rate-limit reset is kept: it is the provider's state, not the config's (SPEC §2:
+  // a reload loses no state), and sending before it only earns another 429.
   wake();
 }
 

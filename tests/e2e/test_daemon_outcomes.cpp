@@ -71,6 +71,28 @@ TEST_CASE("429 waits for the provider's reset without using an attempt, then sen
   CHECK(daemon->stop(SIGTERM).exit_code == 0);
 }
 
+TEST_CASE("a reload (SIGHUP) keeps the provider's rate-limit reset: the account still waits it out") {
+  Setup setup({{"gx-1", "getxapi"}}, users_json({"alice", "bob"}),
+              R"("faults": [{"kind": "rate_limited", "endpoint": "send", "recipient": "alice", "nth": [1], "retry_after": "3s"}])");
+  auto daemon = setup.start();
+  REQUIRE_MESSAGE(daemon, setup.last_log);
+  setup.ws.drop("rl.json", campaign("rl", {"gx-1"}, {"alice", "bob"}));
+  REQUIRE_MESSAGE(eventually([&] { return str(setup.account("gx-1").at("state")) == "backoff"; }, 10s), daemon->log());
+  daemon->signal(SIGHUP);
+  REQUIRE_MESSAGE(eventually([&] { return daemon->log().find("configuration reloaded") != std::string::npos; }, 10s),
+                  daemon->log());
+
+  REQUIRE_MESSAGE(eventually([&] { return setup.campaign_done("rl"); }, 10s), daemon->log());
+  const std::int64_t limited_at = setup.ws.number("SELECT at FROM attempts WHERE http_status = 429");
+  const std::int64_t next_claim =
+      setup.ws.number("SELECT min(claimed_at) FROM recipients WHERE claimed_at > " + std::to_string(limited_at));
+  REQUIRE(limited_at > 0);
+  REQUIRE(next_claim > 0);
+  CHECK(next_claim - limited_at >= 2000);  // Retry-After: 3 s, in whole seconds; the reload came at once
+  CHECK(setup.campaign("rl").at("sent").as_int64() == 2);
+  CHECK(daemon->stop(SIGTERM).exit_code == 0);
+}
+
 TEST_CASE("5xx retries then succeeds or fails after max_attempts; 4xx and refusals fail at once; a lost answer is in doubt") {
   // Open users: alice bob carol dave erin frank grace (…001–…007), plus heidi for the misconfigured
   // tweetapi account.
