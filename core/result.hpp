@@ -15,6 +15,9 @@ namespace outreach {
 struct Error {
   Error() = default;
   std::string message;
+  /// The system failed (a full disk, an I/O error, a busy database), not the input: the same
+  /// request may well succeed later, so callers keep the input instead of rejecting it.
+  bool environmental = false;
 };
 
 /// Thrown only when code calls `.value()` on an error result (a programming error or a start-up path).
@@ -33,6 +36,12 @@ using Result = boost::system::result<T, Error>;
 inline Error make_error(std::string message) {
   Error e;
   e.message = std::move(message);
+  return e;
+}
+
+inline Error make_environment_error(std::string message) {
+  Error e = make_error(std::move(message));
+  e.environmental = true;
   return e;
 }
 

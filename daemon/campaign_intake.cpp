@@ -60,6 +60,17 @@ std::string problems_text(fs::path const& file, CampaignReport const& report) {
          (report.problems.total() == 1 ? " problem" : " problems") + ":\n" + report.problems.to_text();
 }
 
+/// A database failure (a full disk, say) is not the file's fault: the import rolled back whole,
+/// and the file stays where it is, to be offered again, rather than a good campaign rejected.
+IntakeResult keep_for_later(fs::path const& file, std::string campaign, Error const& error) {
+  IntakeResult out;
+  out.campaign = std::move(campaign);
+  out.retry_later = true;
+  out.summary = "campaign " + out.campaign + " from " + file.filename().string() + " not imported: " +
+                error.message + " (the file stays in the watch directory; the import is tried again later)";
+  return out;
+}
+
 IntakeResult reject(fs::path const& file, std::string text, std::string campaign) {
   IntakeResult out;
   out.campaign = std::move(campaign);
@@ -120,6 +131,7 @@ IntakeResult process_campaign_file(Database& db, fs::path const& file, fs::path 
 
   auto session = begin_import(db, report.header, file.filename().string(), *hash, now);
   if (!session) {
+    if (session.error().environmental) return keep_for_later(file, report.header.name, session.error());
     return reject(file, file.filename().string() + ": rejected: " + session.error().message + "\n",
                   report.header.name);
   }
@@ -135,17 +147,12 @@ IntakeResult process_campaign_file(Database& db, fs::path const& file, fs::path 
     if (!second.problems.empty()) return reject(file, problems_text(file, second), report.header.name);
     if (add_error) {
       session->rollback();
+      if (add_error->environmental) return keep_for_later(file, report.header.name, *add_error);
       return reject(file, file.filename().string() + ": rejected: " + add_error->message + "\n", report.header.name);
     }
   }
   auto summary = session->commit();
-  if (!summary) {
-    // A database failure (disk full, say) is not the file's fault: leave it in place for the next
-    // start-up scan rather than rejecting a good campaign.
-    out.summary = "campaign " + report.header.name + " from " + file.filename().string() +
-                  " not imported: " + summary.error().message + " (the file stays in the watch directory)";
-    return out;
-  }
+  if (!summary) return keep_for_later(file, report.header.name, summary.error());
   out.accepted = true;
   out.already_imported = summary->already_imported;
   out.recipients = summary->total;

@@ -19,6 +19,9 @@ struct IntakeResult {
   std::int64_t recipients = 0;
   std::string summary;        ///< one line for the log
   std::filesystem::path moved_to;
+  /// The database failed (a full disk, say), not the file: it stays in the watch directory and
+  /// the caller offers it again later.
+  bool retry_later = false;
 };
 
 /// Processes one campaign file. Never throws.

@@ -1,5 +1,6 @@
 #include "daemon/runtime.hpp"
 
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <spdlog/spdlog.h>
@@ -38,6 +39,8 @@ namespace fs = std::filesystem;
 namespace {
 
 TimePoint wall_now() { return std::chrono::floor<Duration>(std::chrono::system_clock::now()); }
+
+constexpr Duration kIntakeRetry = std::chrono::minutes(1);
 
 HttpClientOptions client_options(Config const& config) {
   HttpClientOptions options;
@@ -79,6 +82,7 @@ class Daemon {
         status_timer_(io),
         watchdog_timer_(io),
         grace_timer_(io),
+        intake_retry_timer_(io),
         rng_(std::random_device{}()),
         claims_(io.get_executor(), db, wall_now) {}
 
@@ -190,9 +194,23 @@ class Daemon {
     if (stopping_) return;
     IntakeResult result = process_campaign_file(db_, file, config_.watch_dir, account_names(config_), wall_now());
     if (result.accepted) spdlog::info("{}", result.summary);
+    else if (result.retry_later) spdlog::error("{}", result.summary);
     else spdlog::warn("{}", result.summary);
+    if (result.retry_later) retry_intake_later();
     wake_all();
     on_activity();
+  }
+
+  /// A campaign file kept because the database failed (a full disk, say) is offered again in a
+  /// minute, or at once on SIGHUP. The timer runs only while such a file waits: no idle cost.
+  void retry_intake_later() {
+    if (intake_retry_pending_ || stopping_) return;
+    intake_retry_pending_ = true;
+    intake_retry_timer_.expires_after(kIntakeRetry);
+    intake_retry_timer_.async_wait([this](boost::system::error_code ec) {
+      intake_retry_pending_ = false;
+      if (!ec && !stopping_ && watch_) watch_->rescan();
+    });
   }
 
   void wake_all() {
@@ -243,6 +261,11 @@ class Daemon {
       }
     }
     spdlog::info("configuration reloaded: {} accounts", config_.accounts.size());
+    if (intake_retry_pending_) {  // the operator may have made room: try the kept files now
+      intake_retry_timer_.cancel();
+      intake_retry_pending_ = false;
+      if (watch_) watch_->rescan();
+    }
     on_activity();
   }
 
@@ -255,6 +278,7 @@ class Daemon {
     if (control_) control_->close();
     signals_.cancel();
     watchdog_timer_.cancel();
+    intake_retry_timer_.cancel();
     for (auto& [_, worker] : workers_) worker->request_stop();
     const Duration grace = options_.stop_grace.value_or(config_.http.request_timeout + std::chrono::seconds(5));
     grace_timer_.expires_after(grace);
@@ -342,6 +366,7 @@ class Daemon {
   asio::steady_timer status_timer_;
   asio::steady_timer watchdog_timer_;
   asio::steady_timer grace_timer_;
+  asio::steady_timer intake_retry_timer_;
   std::mt19937_64 rng_;
   ClaimCoalescer claims_;  // before workers_: they use it until they are destroyed
   SystemdNotifier notifier_;
@@ -350,6 +375,7 @@ class Daemon {
   std::unique_ptr<ControlSocket> control_;
   bool stopping_ = false;
   bool status_pending_ = false;
+  bool intake_retry_pending_ = false;
 };
 
 /// state_dir and watch_dir are created readable by the service user only (SPEC §6).
@@ -365,6 +391,9 @@ Result<void> prepare_directory(std::string const& dir, std::string_view key) {
 
 int run_daemon(Config config, RuntimeOptions const& options) {
   ::umask(0077);
+  // A file-size limit (LimitFSIZE=, ulimit -f) must fail a write with EFBIG, which SQLite reports
+  // and rolls back like a full disk, rather than kill the daemon mid-transaction.
+  ::signal(SIGXFSZ, SIG_IGN);
   for (auto const& [dir, key] : {std::pair{config.state_dir, "state_dir"}, std::pair{config.watch_dir, "watch_dir"}}) {
     if (auto r = prepare_directory(dir, key); !r) {
       std::fprintf(stderr, "outreachd: %s\n", r.error().message.c_str());

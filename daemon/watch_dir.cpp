@@ -94,7 +94,10 @@ void WatchDir::start() {
   }
   impl_->stream.assign(fd);
   impl_->read();
+  rescan();
+}
 
+void WatchDir::rescan() {
   std::vector<std::string> present;
   for (auto const& entry : fs::directory_iterator(impl_->dir)) present.push_back(entry.path().filename().string());
   std::sort(present.begin(), present.end());

@@ -33,6 +33,9 @@ class WatchDir {
   /// (Watching first means a file written during the scan is never missed; one seen twice is
   /// harmless because processing moves it away.)
   void start();
+  /// Hands every campaign file present to on_file again, in name order: for files kept because
+  /// the database failed, once there may be room again.
+  void rescan();
   void close();
 
  private:

@@ -124,7 +124,7 @@ Result<void> Connection::exec(std::string_view sql, std::string_view what) {
   if (rc == SQLITE_OK) return {};
   std::string detail = message != nullptr ? message : sqlite3_errstr(rc);
   sqlite3_free(message);
-  return make_error(std::string(what) + ": " + detail + " (database " + path_ + ")");
+  return make_environment_error(std::string(what) + ": " + detail + " (database " + path_ + ")");
 }
 
 Result<Stmt> Connection::prepare(std::string_view sql) {
@@ -151,8 +151,12 @@ Error Connection::error(std::string_view what) const {
   if ((code & 0xff) == SQLITE_BUSY)
     detail += " (another process held the database longer than the busy timeout)";
   else if ((code & 0xff) == SQLITE_FULL)
-    detail += " (the disk is full)";
-  return make_error(std::string(what) + " failed: " + detail + " (database " + path_ + ")");
+    detail += " (free space on its disk, then try again: the change was rolled back)";
+  else if ((code & 0xff) == SQLITE_IOERR)
+    detail += " (check its disk: free space, file-size limits, the device itself; the change was rolled back)";
+  // Whatever SQLite refuses here is the database's trouble, never the caller's input: statements
+  // are prepared from our own SQL and every value is bound.
+  return make_environment_error(std::string(what) + " failed: " + detail + " (database " + path_ + ")");
 }
 
 Result<void> Connection::set_synchronous_full(bool full) {
