@@ -45,6 +45,14 @@ Outcome lookup_failed(ErrorClass reason, int http_status, std::string error) {
   return o;
 }
 
+/// Pending again with no attempt used and nothing to report: its turn never reached the send.
+Outcome back_to_queue(std::string const& resolved_user_id) {
+  Outcome o;
+  o.state = RecipientState::pending;
+  o.resolved_user_id = resolved_user_id;
+  return o;
+}
+
 Outcome lookup_requeue(ErrorClass reason, int http_status, std::string error) {
   Outcome o = Outcome::requeue(reason, http_status, std::move(error));
   o.send_attempted = false;
@@ -278,6 +286,13 @@ asio::awaitable<void> AccountWorker::process(ClaimedRecipient claim) {
     co_return;
   }
   if (!user_id.empty() && user_id != claim.user_id) (void)note_resolved_user_id(db, claim, user_id);
+
+  // A graceful stop lets the in-flight request finish, but begins no new one: a stop that came
+  // while the lookup was out puts the recipient back in the queue, untouched, before the send.
+  if (stop_requested_) {
+    record(claim, back_to_queue(user_id), env_.now());
+    co_return;
+  }
 
   // --- dry run: everything but the send itself (SPEC §3) ---
   if (claim.dry_run) {

@@ -86,6 +86,30 @@ TEST_CASE("SIGTERM while a send hangs: the stop is bounded and the send is recor
   CHECK(setup.ws.number("SELECT count(*) FROM recipient_status WHERE state = 'unknown' AND reason = 'in_doubt'") == 1);
 }
 
+TEST_CASE("SIGTERM while a lookup is in flight: it finishes, but no send begins, and the recipient is queued again") {
+  // The lookup (canDm) takes 1 s to answer; the SIGTERM comes while it is out.
+  Setup setup({{"gx-1", "getxapi"}}, users_json(names(1)),
+              R"("faults": [{"kind": "slow", "endpoint": "lookup", "delay": "1s"}])");
+  auto daemon = setup.start();
+  REQUIRE_MESSAGE(daemon, setup.last_log);
+  setup.ws.drop("look.json", campaign("look", {"gx-1"}, 1));
+  REQUIRE_MESSAGE(eventually([&] { return setup.campaign("look").count("sending") &&
+                                          setup.campaign("look").at("sending").as_int64() == 1; }, 10s),
+                  daemon->log());
+  std::this_thread::sleep_for(200ms);
+  auto stopped = daemon->stop(SIGTERM, kStopBound);
+  CHECK_FALSE(stopped.timed_out);
+  CHECK(stopped.exit_code == 0);
+  CHECK(setup.sim.messages().empty());
+  auto c = setup.campaign("look");
+  CHECK(c.at("sending").as_int64() == 0);
+  CHECK(c.at("unknown").as_int64() == 0);
+  CHECK(c.at("pending").as_int64() == 1);
+  auto r = setup.recipient("look", "user0");
+  CHECK(r.at("attempts").as_int64() == 0);
+  CHECK(str(r.at("user_id")) == user_id(0));  // the lookup's answer is kept: no second lookup needed
+}
+
 TEST_CASE("SIGHUP applies a lower daily_cap from the rewritten config") {
   Setup setup({{"gx-1", "getxapi", "daily_cap = 20\n"}}, users_json(names(10)));
   setup.pacing = "min_delay = \"300ms\"\nmax_delay = \"500ms\"";
