@@ -117,8 +117,45 @@ struct detail::HttpClientState {
 
   asio::io_context& io;
   HttpClientOptions options;
+  // Set up on the first https:// connection, not at start: loading the system CA store costs
+  // a noticeable moment (more under sanitizers), and a daemon whose providers are all reached
+  // over plain HTTP (the simulator, a local proxy) never needs it.
   std::optional<ssl::context> tls;
   std::string tls_error;  // why HTTPS is unavailable, if it is
+  bool tls_tried = false;
+
+  ssl::context* tls_context() {
+    if (!tls_tried) {
+      tls_tried = true;
+      set_up_tls();
+    }
+    return tls ? &*tls : nullptr;
+  }
+
+  void set_up_tls() {
+    try {
+      ssl::context context(ssl::context::tls_client);
+      context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                          ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+      context.set_verify_mode(ssl::verify_peer);
+      error_code ec;
+      context.set_default_verify_paths(ec);
+      if (ec) {
+        tls_error = "cannot load the system CA store: " + ec.message();
+        return;
+      }
+      if (options.ca_file) {
+        context.load_verify_file(*options.ca_file, ec);
+        if (ec) {
+          tls_error = "cannot load CA file " + *options.ca_file + ": " + ec.message();
+          return;
+        }
+      }
+      tls.emplace(std::move(context));
+    } catch (std::exception const& e) {
+      tls_error = std::string("cannot set up TLS: ") + e.what();
+    }
+  }
   std::unordered_map<std::string, Result<BaseUrl>> urls;
   std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>> idle;  // by origin
   std::atomic<std::size_t> opened{0};
@@ -195,8 +232,9 @@ asio::awaitable<ConnectResult> connect(std::shared_ptr<State> st, BaseUrl const&
 
   auto connection = std::make_unique<Connection>();
   if (url.tls) {
-    if (!st->tls) co_return ConnectResult{nullptr, st->tls_error};
-    connection->tls.emplace(st->io, *st->tls);
+    ssl::context* context = st->tls_context();
+    if (context == nullptr) co_return ConnectResult{nullptr, st->tls_error};
+    connection->tls.emplace(st->io, *context);
   } else {
     connection->plain.emplace(st->io);
   }
@@ -318,7 +356,7 @@ asio::awaitable<HttpExchange> send_impl(std::shared_ptr<State> st, std::string b
       co_return out;
     }
     BaseUrl const url = *parsed;  // a copy: the cache may be cleared while we wait
-    if (url.tls && !st->tls) {
+    if (url.tls && st->tls_context() == nullptr) {
       out.error = st->tls_error;
       out.latency = since(start);
       co_return out;
@@ -365,31 +403,7 @@ asio::awaitable<HttpExchange> send_impl(std::shared_ptr<State> st, std::string b
 }  // namespace
 
 HttpClient::HttpClient(asio::io_context& io, HttpClientOptions options)
-    : state_(std::make_shared<detail::HttpClientState>(io, std::move(options))) {
-  auto& st = *state_;
-  try {
-    ssl::context context(ssl::context::tls_client);
-    context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    context.set_verify_mode(ssl::verify_peer);
-    error_code ec;
-    context.set_default_verify_paths(ec);
-    if (ec) {
-      st.tls_error = "cannot load the system CA store: " + ec.message();
-      return;
-    }
-    if (st.options.ca_file) {
-      context.load_verify_file(*st.options.ca_file, ec);
-      if (ec) {
-        st.tls_error = "cannot load CA file " + *st.options.ca_file + ": " + ec.message();
-        return;
-      }
-    }
-    st.tls.emplace(std::move(context));
-  } catch (std::exception const& e) {
-    st.tls_error = std::string("cannot set up TLS: ") + e.what();
-  }
-}
+    : state_(std::make_shared<detail::HttpClientState>(io, std::move(options))) {}
 
 HttpClient::~HttpClient() {
   state_->closed = true;
