@@ -1,8 +1,6 @@
 // End to end: the real `outreachd` binary's command-line frame and `check-config` (SPEC §1, §2).
 #include <doctest/doctest.h>
 
-#include <stdlib.h>  // mkdtemp
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "e2e/process.hpp"
+#include "support/temp_dir.hpp"
 
 using outreach::test::ProcessOptions;
 using outreach::test::ProcessResult;
@@ -24,29 +23,7 @@ std::string binary() {
   return bin;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "outreachd-e2e-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(TempDir const&) = delete;
-  TempDir& operator=(TempDir const&) = delete;
-  std::string path() const { return path_; }
-  std::string write(std::string const& name, std::string const& content) const {
-    const std::string file = path_ + "/" + name;
-    std::ofstream(file, std::ios::binary) << content;
-    return file;
-  }
-
- private:
-  std::string path_;
-};
+using outreach::testing::TempDir;
 
 bool contains(std::string const& text, std::string const& part) { return text.find(part) != std::string::npos; }
 
@@ -135,7 +112,7 @@ refresh_token = { file = "brand.refresh" }
 ProcessOptions valid_env(TempDir const& creds) {
   return isolated({{"GETXAPI_KEY", "env-api-key-S3CRET"},
                    {"BRAND_ACCESS", "access-S3CRET"},
-                   {"CREDENTIALS_DIRECTORY", creds.path()}});
+                   {"CREDENTIALS_DIRECTORY", creds.str()}});
 }
 
 }  // namespace
@@ -148,8 +125,8 @@ TEST_CASE("check-config: a valid config exits 0 with a summary and no secret") {
   ProcessResult r = outreachd({"check-config", "--config", config}, valid_env(creds));
   CHECK_MESSAGE(r.exit_code == 0, r.err);
   CHECK(contains(r.out, config + " is valid"));
-  CHECK(contains(r.out, dir.path() + "/state"));
-  CHECK(contains(r.out, dir.path() + "/state/campaigns"));
+  CHECK(contains(r.out, dir.str() + "/state"));
+  CHECK(contains(r.out, dir.str() + "/state/campaigns"));
   CHECK(contains(r.out, "http://127.0.0.1:9/getxapi"));
   CHECK(contains(r.out, "sales-1"));
   CHECK(contains(r.out, "cap 800 per 24h"));
@@ -202,7 +179,7 @@ tier = "premium"
 
 TEST_CASE("check-config: an unreadable config file is a failed check naming the path") {
   TempDir dir;
-  const std::string missing = dir.path() + "/nope.toml";
+  const std::string missing = dir.str() + "/nope.toml";
   ProcessResult r = outreachd({"check-config", "--config", missing});
   CHECK(r.exit_code == 1);
   CHECK(contains(r.err, "cannot read config file " + missing + ": No such file or directory"));

@@ -2,7 +2,6 @@
 // Shared helpers for the storage tests: a temp state directory, a database with accounts, small
 // campaigns, raw SQL reads, and the consistency check every test ends with.
 #include <doctest/doctest.h>
-#include <stdlib.h>
 
 #include <chrono>
 #include <cstdint>
@@ -18,28 +17,14 @@
 #include "storage/database.hpp"
 #include "storage/import.hpp"
 #include "storage/sqlite.hpp"
+#include "support/temp_dir.hpp"
 
 namespace outreach::test {
 
-/// A fresh directory under $TMPDIR, removed with everything in it at the end of the test.
-class TempDir {
+/// A temp dir that knows where the daemon would keep its database in it.
+class TempDir : public testing::TempDir {
  public:
-  TempDir() {
-    auto pattern = (std::filesystem::temp_directory_path() / "outreachd-storage-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(TempDir const&) = delete;
-  TempDir& operator=(TempDir const&) = delete;
-  std::string const& path() const { return path_; }
-  std::string db_path() const { return database_path(path_); }
-
- private:
-  std::string path_;
+  std::string db_path() const { return database_path(str()); }
 };
 
 /// A fixed instant plus `seconds`: tests never read the clock for storage logic.

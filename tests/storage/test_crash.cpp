@@ -172,7 +172,7 @@ TEST_CASE("SIGKILL in the middle of claim/record: nothing lost, every claim dura
       CHECK(child.kill_and_reap());
     }
     auto db = open_db(dir);
-    auto lock = REQUIRE_OK(StateLock::acquire(dir.path()));
+    auto lock = REQUIRE_OK(StateLock::acquire(dir.str()));
     auto const in_doubt = REQUIRE_OK(recover_in_doubt(db, lock, at(round * 10'000 + 9'999)));
     CHECK(in_doubt <= 1);  // one worker: at most the claim in flight at the kill
     CHECK(query_int(db, "SELECT count(*) FROM recipients") == n);

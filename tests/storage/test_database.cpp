@@ -101,21 +101,21 @@ TEST_CASE("create = false refuses a missing file instead of making an empty data
   auto const message = error_of(Database::open(dir.db_path(), OpenOptions{.create = false}));
   CHECK(message.find("does not exist") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir.db_path()));
-  auto missing_dir = Database::open(dir.path() + "/no/such/dir/outreachd.db");
+  auto missing_dir = Database::open(dir.str() + "/no/such/dir/outreachd.db");
   CHECK(error_of(missing_dir).find("cannot create database") != std::string::npos);
 }
 
 TEST_CASE("the state directory lock admits one holder at a time and is released on destruction") {
   TempDir dir;
   {
-    auto first = REQUIRE_OK(StateLock::acquire(dir.path()));
-    auto second = StateLock::acquire(dir.path());
+    auto first = REQUIRE_OK(StateLock::acquire(dir.str()));
+    auto second = StateLock::acquire(dir.str());
     auto const message = error_of(second);
     CHECK(message.find("another outreachd is already running") != std::string::npos);
-    CHECK(message.find(dir.path()) != std::string::npos);
-    CHECK(mode_of(dir.path() + "/outreachd.lock") == 0600u);
+    CHECK(message.find(dir.str()) != std::string::npos);
+    CHECK(mode_of(dir.str() + "/outreachd.lock") == 0600u);
   }
-  auto again = StateLock::acquire(dir.path());
+  auto again = StateLock::acquire(dir.str());
   CHECK(again.has_value());
 }
 
@@ -123,8 +123,8 @@ TEST_CASE("a lock guards only the database in its own state directory") {
   TempDir dir;
   TempDir elsewhere;
   auto db = open_db(dir);
-  auto lock = REQUIRE_OK(StateLock::acquire(dir.path()));
-  auto other_lock = REQUIRE_OK(StateLock::acquire(elsewhere.path()));
+  auto lock = REQUIRE_OK(StateLock::acquire(dir.str()));
+  auto other_lock = REQUIRE_OK(StateLock::acquire(elsewhere.str()));
   CHECK(lock.guards(db));
   CHECK_FALSE(other_lock.guards(db));
 }

@@ -370,12 +370,12 @@ TEST_CASE("recovery turns sending into unknown/in_doubt, counts it toward the ca
   claim(db, "a1", at(103));  // carol
   claim(db, "a2", at(104));  // dave
 
-  auto wrong_lock = REQUIRE_OK(StateLock::acquire(elsewhere.path()));
+  auto wrong_lock = REQUIRE_OK(StateLock::acquire(elsewhere.str()));
   CHECK(error_of(recover_in_doubt(db, wrong_lock, at(200)))
             .find("needs the lock of the database's own state directory") != std::string::npos);
   CHECK(query_int(db, "SELECT count(*) FROM recipients WHERE state = 'sending'") == 3);
 
-  auto lock = REQUIRE_OK(StateLock::acquire(dir.path()));
+  auto lock = REQUIRE_OK(StateLock::acquire(dir.str()));
   CHECK(REQUIRE_OK(recover_in_doubt(db, lock, at(200))) == 3);
   CHECK(query_rows(db, "SELECT username, state, coalesce(reason, '-'), attempts FROM recipients ORDER BY id") ==
         std::vector<std::vector<std::string>>{{"alice", "sent", "-", "1"},

@@ -1,8 +1,11 @@
 #pragma once
-// A fresh directory under /tmp for one test, removed with everything in it afterwards.
+// A fresh directory under $TMPDIR for one test, removed with everything in it afterwards. The one
+// temp-dir helper of every test executable (storage's support.hpp adds the database path).
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
@@ -21,7 +24,16 @@ class TempDir {
   }
   TempDir(TempDir const&) = delete;
   TempDir& operator=(TempDir const&) = delete;
+
   std::filesystem::path const& path() const { return path_; }
+  /// The path as a string, for tests that build paths and messages from text.
+  std::string str() const { return path_.string(); }
+  /// Writes `content` to a file `name` inside the directory; returns the file's path.
+  std::string write(std::string const& name, std::string const& content) const {
+    const auto file = path_ / name;
+    std::ofstream(file, std::ios::binary) << content;
+    return file.string();
+  }
 
  private:
   std::filesystem::path path_;

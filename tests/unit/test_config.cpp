@@ -1,7 +1,5 @@
 #include <doctest/doctest.h>
 
-#include <stdlib.h>  // mkdtemp
-
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -11,42 +9,34 @@
 #include "config/config.hpp"
 #include "config/secret_source.hpp"
 #include "config/url_check.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace outreach;
 using namespace std::chrono_literals;
 
 namespace {
 
-// A fresh directory under $TMPDIR, removed with everything in it at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "outreachd-config-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(TempDir const&) = delete;
-  TempDir& operator=(TempDir const&) = delete;
-
-  std::string path() const { return path_.string(); }
-  std::string write(std::string const& name, std::string const& content) const {
-    const auto file = path_ / name;
-    std::ofstream(file, std::ios::binary) << content;
-    return file.string();
-  }
-
- private:
-  std::filesystem::path path_;
-};
+using outreach::testing::TempDir;
 
 std::string joined(std::vector<std::string> const& lines) {
   std::string out;
   for (auto const& l : lines) out += l + "\n";
   return out;
+}
+
+/// The SPEC §2 defaults of every top-level setting.
+void check_spec_defaults(Config const& c) {
+  CHECK(c.state_dir == "/var/lib/outreachd");
+  CHECK(c.watch_dir == "/var/lib/outreachd/campaigns");
+  CHECK(c.log_level == LogLevel::info);
+  CHECK(c.pacing.min == 2s);
+  CHECK(c.pacing.max == 5s);
+  CHECK(c.retry.backoff.base == 30s);
+  CHECK(c.retry.backoff.max == 1h);
+  CHECK(c.retry.max_attempts == 5);
+  CHECK(c.can_dm.cache_ttl == 24h);
+  CHECK(c.http.connect_timeout == 10s);
+  CHECK(c.http.request_timeout == 30s);
 }
 
 bool contains(std::string const& haystack, std::string const& needle) {
@@ -89,7 +79,7 @@ TEST_CASE("the full SPEC example loads, with secrets from env, file and credenti
   const auto env = SecretEnvironment::from_map({{"GETXAPI_KEY", "getx-key-SECRET"},
                                                 {"X_CLIENT_SECRET", "x-client-SECRET"},
                                                 {"SALES1_AUTH_TOKEN", "sales1-token-SECRET"},
-                                                {"CREDENTIALS_DIRECTORY", creds.path()}});
+                                                {"CREDENTIALS_DIRECTORY", creds.str()}});
   const std::string text = R"(
 state_dir = "/var/lib/outreachd"            # outreachd.db lives here
 watch_dir = "/var/lib/outreachd/campaigns"  # campaign files are dropped here
@@ -145,17 +135,7 @@ refresh_token = { file = ")" + refresh + R"(" }
   REQUIRE_MESSAGE(result.errors.empty(), joined(result.errors));
   REQUIRE(result.config.has_value());
   Config const& c = *result.config;
-  CHECK(c.state_dir == "/var/lib/outreachd");
-  CHECK(c.watch_dir == "/var/lib/outreachd/campaigns");
-  CHECK(c.log_level == LogLevel::info);
-  CHECK(c.pacing.min == 2s);
-  CHECK(c.pacing.max == 5s);
-  CHECK(c.retry.backoff.base == 30s);
-  CHECK(c.retry.backoff.max == 1h);
-  CHECK(c.retry.max_attempts == 5);
-  CHECK(c.can_dm.cache_ttl == 24h);
-  CHECK(c.http.connect_timeout == 10s);
-  CHECK(c.http.request_timeout == 30s);
+  check_spec_defaults(c);
 
   REQUIRE(c.providers.size() == 4);
   auto const* getx = c.find_provider(ProviderKind::getxapi);
@@ -208,17 +188,7 @@ TEST_CASE("an empty config gets the SPEC defaults") {
   REQUIRE(result.errors.empty());
   REQUIRE(result.config.has_value());
   Config const& c = *result.config;
-  CHECK(c.state_dir == "/var/lib/outreachd");
-  CHECK(c.watch_dir == "/var/lib/outreachd/campaigns");
-  CHECK(c.log_level == LogLevel::info);
-  CHECK(c.pacing.min == 2s);
-  CHECK(c.pacing.max == 5s);
-  CHECK(c.retry.backoff.base == 30s);
-  CHECK(c.retry.backoff.max == 1h);
-  CHECK(c.retry.max_attempts == 5);
-  CHECK(c.can_dm.cache_ttl == 24h);
-  CHECK(c.http.connect_timeout == 10s);
-  CHECK(c.http.request_timeout == 30s);
+  check_spec_defaults(c);
   CHECK(c.providers.empty());
   CHECK(c.accounts.empty());
   CHECK(result.warnings.empty());
@@ -238,10 +208,10 @@ watch_dir = "./drop"
 [providers.getxapi]
 api_key = { file = "key" }
 )",
-                       "x.toml", SecretEnvironment::from_map({}), dir.path());
+                       "x.toml", SecretEnvironment::from_map({}), dir.str());
   REQUIRE_MESSAGE(r.config.has_value(), joined(r.errors));
-  CHECK(r.config->state_dir == dir.path() + "/state");
-  CHECK(r.config->watch_dir == dir.path() + "/drop");
+  CHECK(r.config->state_dir == dir.str() + "/state");
+  CHECK(r.config->watch_dir == dir.str() + "/drop");
   CHECK(r.config->find_provider(ProviderKind::getxapi)->api_key.reveal() == "file-key-value");
 }
 
@@ -258,12 +228,12 @@ TEST_CASE("load_config_file reads a file and names it in messages") {
   r = load_config_file(bad, SecretEnvironment::from_map({}));
   check_one_error(r, "log_level: \"loud\" is not one of trace, debug, info, warn or error", bad + ":3");
 
-  r = load_config_file(dir.path() + "/missing.toml", SecretEnvironment::from_map({}));
+  r = load_config_file(dir.str() + "/missing.toml", SecretEnvironment::from_map({}));
   REQUIRE(r.errors.size() == 1);
-  CHECK(contains(r.errors[0], dir.path() + "/missing.toml"));
+  CHECK(contains(r.errors[0], dir.str() + "/missing.toml"));
   CHECK(contains(r.errors[0], "No such file or directory"));
 
-  r = load_config_file(dir.path(), SecretEnvironment::from_map({}));
+  r = load_config_file(dir.str(), SecretEnvironment::from_map({}));
   REQUIRE(r.errors.size() == 1);
   CHECK(contains(r.errors[0], "is a directory"));
 }
@@ -370,14 +340,14 @@ tier = "new"
 access_token = { env = "KEY", file = "/x" }
 refresh_token = {}
 )",
-                            "test.toml", env, dir.path());
+                            "test.toml", env, dir.str());
   check_one_error(r, "providers.getxapi.api_key: environment variable NOT_SET is not set", "test.toml:3");
-  check_one_error(r, "providers.twitterapi_io.api_key: cannot read secret file " + dir.path() +
+  check_one_error(r, "providers.twitterapi_io.api_key: cannot read secret file " + dir.str() +
                          "/missing.key: No such file or directory",
                   "test.toml:5");
   check_one_error(r, "providers.tweetapi.api_key: credential \"tweetapi.key\" needs $CREDENTIALS_DIRECTORY",
                   "test.toml:7");
-  check_one_error(r, "providers.x_api.client_secret: secret file " + dir.path() + "/empty.key is empty",
+  check_one_error(r, "providers.x_api.client_secret: secret file " + dir.str() + "/empty.key is empty",
                   "test.toml:10");
   check_one_error(r, "accounts[0].auth_token: environment variable EMPTY is empty", "test.toml:15");
   check_one_error(r, "accounts[1].auth_token: is missing; getxapi accounts need auth_token", "test.toml:16");
@@ -645,7 +615,7 @@ TEST_CASE("no secret value appears in any error or warning") {
   const auto file = dir.write("key", "file-value-SECRET\n");
   creds.write("cred", "cred-value-SECRET");
   const auto env = SecretEnvironment::from_map(
-      {{"A", "env-value-SECRET"}, {"P", "http://u:proxy-env-SECRET@h"}, {"CREDENTIALS_DIRECTORY", creds.path()}});
+      {{"A", "env-value-SECRET"}, {"P", "http://u:proxy-env-SECRET@h"}, {"CREDENTIALS_DIRECTORY", creds.str()}});
   // Every secret resolves, and each sits in a config that is wrong in other ways, so errors and
   // warnings are produced right next to the values.
   auto r = load_config_text(R"(
@@ -681,7 +651,7 @@ access_token = "plain-access-SECRET"
 refresh_token = { file = ")" + file + R"(" }
 auth_token = "plain-auth-SECRET"
 )",
-                            "test.toml", env, dir.path());
+                            "test.toml", env, dir.str());
   CHECK(r.errors.size() >= 6);
   CHECK(r.warnings.size() >= 3);
   const std::string all = joined(r.errors) + joined(r.warnings);
@@ -697,7 +667,7 @@ TEST_CASE("secret sources resolve through the injected environment") {
   const auto inner = dir.write("inner", "line1\nline2\n");
   const auto big = dir.write("big", std::string(kMaxSecretFileBytes + 1, 'x'));
   creds.write("svc.key", "cred-value\n");
-  const auto env = SecretEnvironment::from_map({{"V", "env-value"}, {"CREDENTIALS_DIRECTORY", creds.path() + "/"}});
+  const auto env = SecretEnvironment::from_map({{"V", "env-value"}, {"CREDENTIALS_DIRECTORY", creds.str() + "/"}});
 
   CHECK(resolve_secret({SecretSourceKind::env, "V"}, env).value().reveal() == "env-value");
   CHECK(resolve_secret({SecretSourceKind::file, crlf}, env).value().reveal() == "value");
@@ -707,7 +677,7 @@ TEST_CASE("secret sources resolve through the injected environment") {
   auto r = resolve_secret({SecretSourceKind::file, big}, env);
   REQUIRE(r.has_error());
   CHECK(contains(r.error().message, "larger than 64 KiB"));
-  r = resolve_secret({SecretSourceKind::file, dir.path()}, env);
+  r = resolve_secret({SecretSourceKind::file, dir.str()}, env);
   REQUIRE(r.has_error());
   CHECK(contains(r.error().message, "not a regular file"));
   r = resolve_secret({SecretSourceKind::credential, "../crlf"}, env);
@@ -715,7 +685,7 @@ TEST_CASE("secret sources resolve through the injected environment") {
   CHECK(contains(r.error().message, "plain file name"));
   r = resolve_secret({SecretSourceKind::credential, "absent"}, env);
   REQUIRE(r.has_error());
-  CHECK(contains(r.error().message, "credential \"absent\" (" + creds.path() + "/absent)"));
+  CHECK(contains(r.error().message, "credential \"absent\" (" + creds.str() + "/absent)"));
   CHECK(resolve_secret({SecretSourceKind::env, "UNSET"}, env).has_error());
 }
 
