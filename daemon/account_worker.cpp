@@ -144,6 +144,10 @@ void AccountWorker::record(ClaimedRecipient const& claim, Outcome const& outcome
                   describe_recipient(claim), r.error().message);
   }
   if (env_.on_activity) env_.on_activity();
+  // Back in the queue (now or at its retry time): the campaign's other accounts may be asleep
+  // with nothing due, and this account may not be the one to send it (stopped, rate-limited).
+  bool const queued_again = outcome.state == RecipientState::pending || outcome.state == RecipientState::retrying;
+  if (r && queued_again && env_.on_requeue) env_.on_requeue();
 }
 
 asio::awaitable<void> AccountWorker::sleep_until(std::optional<TimePoint> until) {
@@ -287,10 +291,24 @@ asio::awaitable<void> AccountWorker::process(ClaimedRecipient claim) {
   }
   if (!user_id.empty() && user_id != claim.user_id) (void)note_resolved_user_id(db, claim, user_id);
 
-  // A graceful stop lets the in-flight request finish, but begins no new one: a stop that came
-  // while the lookup was out puts the recipient back in the queue, untouched, before the send.
+  // Last look before the send. A graceful stop lets the in-flight request finish but begins no
+  // new one; and while a lookup was out the campaign may have been paused or cancelled, or the id
+  // it resolved suppressed. Unsent, the recipient goes back to the queue untouched (record turns
+  // that into skipped/cancelled for a cancelled campaign).
   if (stop_requested_) {
     record(claim, back_to_queue(user_id), env_.now());
+    co_return;
+  }
+  auto gate = check_before_send(db, claim, user_id);
+  if (!gate) spdlog::error("account {}: cannot check the campaign before sending: {}", account_, gate.error().message);
+  if (!gate || *gate == SendGate::hold) {
+    record(claim, back_to_queue(user_id), env_.now());
+    co_return;
+  }
+  if (*gate == SendGate::suppressed) {
+    Outcome o = Outcome::skipped(ErrorClass::suppressed);
+    o.resolved_user_id = user_id;
+    record(claim, o, now);
     co_return;
   }
 

@@ -42,6 +42,7 @@ struct WorkerEnv {
   std::function<TimePoint()> now;
   std::function<double()> draw;       ///< uniform in [0, 1)
   std::function<void()> on_activity;  ///< something changed (STATUS= refresh)
+  std::function<void()> on_requeue;   ///< a recipient went back to the queue: wake the other workers
   /// x_api: refreshes the account's OAuth tokens, persisting the rotated refresh token before the
   /// new access token is used; true when the session now holds a fresh access token.
   std::function<boost::asio::awaitable<bool>(ProviderSession&, std::string const& account)> refresh_tokens;

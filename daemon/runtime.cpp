@@ -137,6 +137,7 @@ class Daemon {
     env.now = wall_now;
     env.draw = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); };
     env.on_activity = [this] { on_activity(); };
+    env.on_requeue = [this] { wake_all(); };
     env.refresh_tokens = [this](ProviderSession& session, std::string const& account) {
       return refresh_tokens(session, account);
     };

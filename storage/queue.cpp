@@ -74,6 +74,16 @@ Result<std::optional<Candidate>> next_candidate(sql::Connection& conn, OpenCampa
   return best;
 }
 
+Result<bool> campaign_control_is(sql::Connection& conn, std::int64_t campaign_id, std::string_view control) {
+  auto stmt = conn.prepare("SELECT control = ?2 FROM campaigns WHERE id = ?1");
+  if (!stmt) return stmt.error();
+  stmt->bind(1, campaign_id).bind(2, control);
+  auto row = stmt->step("reading a campaign's control state");
+  if (!row) return row.error();
+  if (!*row) return make_error("unknown campaign id " + std::to_string(campaign_id));
+  return stmt->int_at(0) != 0;
+}
+
 Result<bool> is_suppressed_row(sql::Connection& conn, std::string_view username, std::string_view user_id,
                                std::string_view resolved_user_id) {
   auto stmt = conn.prepare(
@@ -316,11 +326,25 @@ Result<void> record_outcome(Database& db, ClaimedRecipient const& claim, Outcome
   auto account = detail::find_account(conn, claim.account);
   if (!account) return account.error();
 
+  // The recipient's new state: the outcome's, unless the campaign was cancelled meanwhile.
+  RecipientState state = o.state;
+  ErrorClass reason = o.reason;
+  std::optional<TimePoint> next_attempt_at = o.next_attempt_at;
+  if (state == RecipientState::pending || state == RecipientState::retrying) {
+    auto cancelled = campaign_control_is(conn, claim.campaign_id, "cancelled");
+    if (!cancelled) return cancelled.error();
+    if (*cancelled) {
+      state = RecipientState::skipped;
+      reason = ErrorClass::cancelled;
+      next_attempt_at.reset();
+    }
+  }
+
   bool const keep_attempt = o.send_attempted || o.uses_attempt || o.http_status != 0 || !o.error.empty();
   std::string const error = detail::clip_error_text(o.error);
   // Reasons describe why a recipient is not (yet) sent; a requeued pending row shows its cause in
   // last_error instead.
-  bool const store_reason = o.state != RecipientState::pending && o.reason != ErrorClass::none;
+  bool const store_reason = state != RecipientState::pending && reason != ErrorClass::none;
 
   auto update = conn.prepare(R"sql(
 UPDATE recipients SET
@@ -335,12 +359,12 @@ UPDATE recipients SET
   resolved_user_id = coalesce(?12, resolved_user_id)
 WHERE id = ?1 AND state = 'sending' AND claimed_by = ?2)sql");
   if (!update) return update.error();
-  update->bind(1, claim.recipient_id).bind(2, account->id).bind(3, to_string(o.state));
+  update->bind(1, claim.recipient_id).bind(2, account->id).bind(3, to_string(state));
   if (store_reason)
-    update->bind(4, to_string(o.reason));
+    update->bind(4, to_string(reason));
   else
     update->bind_null(4);
-  update->bind(5, o.uses_attempt ? 1 : 0).bind(6, o.next_attempt_at).bind(7, keep_attempt);
+  update->bind(5, o.uses_attempt ? 1 : 0).bind(6, next_attempt_at).bind(7, keep_attempt);
   if (o.http_status != 0)
     update->bind(8, o.http_status);
   else
@@ -375,8 +399,21 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))sql");
     prune->bind(1, account->id).bind(2, now - kCapWindow);
     if (auto r = prune->run(what); !r) return r;
   }
-  if (auto r = detail::move_counts(conn, claim.campaign_id, RecipientState::sending, o.state, 1, now); !r) return r;
+  if (auto r = detail::move_counts(conn, claim.campaign_id, RecipientState::sending, state, 1, now); !r) return r;
   return tx->commit(what);
+}
+
+Result<SendGate> check_before_send(Database& db, ClaimedRecipient const& claim, std::string_view resolved_user_id) {
+  auto& conn = db.connection();
+  auto active = campaign_control_is(conn, claim.campaign_id, "active");
+  if (!active) return active.error();
+  if (!*active) return SendGate::hold;
+  if (!resolved_user_id.empty() && resolved_user_id != claim.user_id) {
+    auto suppressed = is_suppressed_row(conn, {}, resolved_user_id, {});
+    if (!suppressed) return suppressed.error();
+    if (*suppressed) return SendGate::suppressed;
+  }
+  return SendGate::go;
 }
 
 Result<void> note_resolved_user_id(Database& db, ClaimedRecipient const& claim, std::string_view user_id) {

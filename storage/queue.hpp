@@ -78,7 +78,20 @@ struct Outcome {
 /// Stores the outcome, an attempts row (when a request was made or an error is to be kept) and
 /// a ledger entry (when it counts toward the cap), in one transaction. Fails, changing nothing,
 /// when the recipient is not `sending` for this claim's account (recorded twice, say).
+/// A campaign cancelled while the recipient was being sent takes it too: an outcome that would
+/// queue it again (pending, retrying) leaves it `skipped`/`cancelled` instead, as cancel does
+/// with the rest; the attempts row keeps what really happened.
 Result<void> record_outcome(Database& db, ClaimedRecipient const& claim, Outcome const& outcome, TimePoint now);
+
+/// What may have changed between a claim and its send (a lookup can take a while): the campaign
+/// paused or cancelled since, or the id the lookup resolved found on the suppression list (the
+/// claim could only check the username and an id given in the file).
+enum class SendGate {
+  go,          ///< send it
+  hold,        ///< the campaign is paused or cancelled: back to the queue, unsent
+  suppressed,  ///< skip it as `skipped`/`suppressed`
+};
+Result<SendGate> check_before_send(Database& db, ClaimedRecipient const& claim, std::string_view resolved_user_id);
 
 /// Stores a lookup's answer while the recipient is still `sending`, so recipient_status shows the
 /// resolved id even if the daemon dies before the send is recorded.

@@ -413,3 +413,47 @@ TEST_CASE("the ledger window holds exactly the last 24 h and prunes itself") {
   CHECK(query_int(db, "SELECT count(*) FROM attempts") == 4);
   CHECK(error_of(ledger_window(db, "ghost", at(0))) == "unknown account 'ghost'");
 }
+
+TEST_CASE("a campaign cancelled while a recipient is in flight: an outcome that would queue it again skips it") {
+  TempDir dir;
+  auto db = open_db(dir);
+  add_accounts(db, {"a1"});
+  import_campaign(db, {}, {rec("alice"), rec("bob"), rec("carol"), rec("dave")});
+  auto alice = claim(db, "a1", at(0));
+  auto bob = REQUIRE_OK(claim_batch(db, std::vector<std::string>{"a1"}, at(1)))[0].value();
+  REQUIRE_OK(cancel_campaign(db, "c1", at(2)));  // carol and dave: skipped/cancelled at once
+
+  // alice's send got a 5xx: not `retrying` in a cancelled campaign, but the attempt row says what happened.
+  REQUIRE_OK(record_outcome(db, alice, Outcome::retry_at(at(60), ErrorClass::server_error, 503, "busy"), at(3)));
+  CHECK(query_text(db, "SELECT state || '/' || reason FROM recipients WHERE username = 'alice'") == "skipped/cancelled");
+  CHECK(query_int(db, "SELECT next_attempt_at IS NULL FROM recipients WHERE username = 'alice'") == 1);
+  CHECK(query_text(db, "SELECT outcome || '/' || error_class FROM attempts") == "retrying/server_error");
+  // bob was delivered: a success stays a success.
+  REQUIRE_OK(record_outcome(db, bob, Outcome::sent("m-bob", 200), at(4)));
+  CHECK(state_of(db, "bob") == "sent");
+  CHECK(query_int(db, "SELECT skipped FROM campaign_status") == 3);
+  CHECK(query_int(db, "SELECT sent FROM campaign_status") == 1);
+  CHECK(query_int(db, "SELECT pending + retrying + sending FROM campaign_status") == 0);
+  CHECK(query_text(db, "SELECT state FROM campaign_status") == "cancelled");
+  check_consistent(db);
+}
+
+TEST_CASE("check_before_send: go, hold for a paused or cancelled campaign, suppressed for a resolved id") {
+  TempDir dir;
+  auto db = open_db(dir);
+  add_accounts(db, {"a1"});
+  import_campaign(db, {}, {rec("alice"), rec("bob", "222")});
+  auto alice = claim(db, "a1", at(0));
+  CHECK(REQUIRE_OK(check_before_send(db, alice, "")) == SendGate::go);
+  CHECK(REQUIRE_OK(check_before_send(db, alice, "111")) == SendGate::go);
+
+  std::vector<std::string> ids{"111"};
+  REQUIRE_OK(suppress(db, ids, at(1)));
+  CHECK(REQUIRE_OK(check_before_send(db, alice, "111")) == SendGate::suppressed);
+  CHECK(REQUIRE_OK(check_before_send(db, alice, "333")) == SendGate::go);
+
+  REQUIRE_OK(pause_campaign(db, "c1"));
+  CHECK(REQUIRE_OK(check_before_send(db, alice, "333")) == SendGate::hold);
+  REQUIRE_OK(cancel_campaign(db, "c1", at(2)));
+  CHECK(REQUIRE_OK(check_before_send(db, alice, "333")) == SendGate::hold);
+}
