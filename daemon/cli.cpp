@@ -71,7 +71,7 @@ int cmd_help(std::vector<std::string> const& args) {
       .max_positionals = 1,
       .summary = "List the commands, or show the usage of COMMAND.",
       .details = {},
-      .options = {},
+      .options = {kConfigOption},  // accepted (SPEC §1: every command does) and not needed
   };
   auto parsed = parse_command_line(spec, args);
   if (!parsed.args) return parsed.exit_code;
@@ -97,7 +97,7 @@ int cmd_version(std::vector<std::string> const& args) {
       .max_positionals = 0,
       .summary = "Print the version of outreachd.",
       .details = {},
-      .options = {},
+      .options = {kConfigOption},  // accepted (SPEC §1: every command does) and not needed
   };
   auto parsed = parse_command_line(spec, args);
   if (!parsed.args) return parsed.exit_code;

@@ -272,6 +272,13 @@ TEST_CASE("--help on every command prints its usage to stdout and exits 0") {
   r = outreachd({"version"});
   CHECK(r.exit_code == 0);
   CHECK(r.out.rfind("outreachd ", 0) == 0);
+  // SPEC §1: every command accepts --config FILE, these two included (they have no use for it).
+  r = outreachd({"version", "--config", "/nonexistent/outreachd.toml"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.rfind("outreachd ", 0) == 0);
+  r = outreachd({"help", "--config", "/nonexistent/outreachd.toml", "status"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.rfind("usage: outreachd status", 0) == 0);
 }
 
 TEST_CASE("process helper: exit status, both streams, environment, PATH lookup and a bounded wait") {
