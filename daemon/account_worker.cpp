@@ -144,8 +144,8 @@ void AccountWorker::record(ClaimedRecipient const& claim, Outcome const& outcome
                   describe_recipient(claim), r.error().message);
   }
   if (env_.on_activity) env_.on_activity();
-  // Back in the queue (now or at its retry time): the campaign's other accounts may be asleep
-  // with nothing due, and this account may not be the one to send it (stopped, rate-limited).
+  // Back in the queue (now or at its retry time): the campaign's other accounts may be idle,
+  // asleep with nothing due, and this account may not be the one to send it (stopped, rate-limited).
   bool const queued_again = outcome.state == RecipientState::pending || outcome.state == RecipientState::retrying;
   if (r && queued_again && env_.on_requeue) env_.on_requeue();
 }
@@ -201,7 +201,9 @@ asio::awaitable<void> AccountWorker::run() {
     if (!*claimed) {
       auto due = next_due_at(*env_.db, account_, now);
       show(AccountState::ready, std::nullopt);
+      idle_ = true;
       co_await sleep_until(due ? *due : std::nullopt);
+      idle_ = false;
       continue;
     }
     busy_ = true;

@@ -42,7 +42,7 @@ struct WorkerEnv {
   std::function<TimePoint()> now;
   std::function<double()> draw;       ///< uniform in [0, 1)
   std::function<void()> on_activity;  ///< something changed (STATUS= refresh)
-  std::function<void()> on_requeue;   ///< a recipient went back to the queue: wake the other workers
+  std::function<void()> on_requeue;   ///< a recipient went back to the queue: wake the idle workers
   /// x_api: refreshes the account's OAuth tokens, persisting the rotated refresh token before the
   /// new access token is used; true when the session now holds a fresh access token.
   std::function<boost::asio::awaitable<bool>(ProviderSession&, std::string const& account)> refresh_tokens;
@@ -65,6 +65,9 @@ class AccountWorker : public std::enable_shared_from_this<AccountWorker> {
 
   bool finished() const { return finished_; }
   bool busy() const { return busy_; }
+  /// Asleep because nothing was due when it last looked (not pacing, capped or rate-limited):
+  /// the one kind of sleep that a recipient put back in the queue must end.
+  bool idle() const { return idle_; }
   std::string const& name() const { return account_; }
   AccountState state() const { return state_; }
   std::optional<TimePoint> state_until() const { return state_until_; }
@@ -94,6 +97,7 @@ class AccountWorker : public std::enable_shared_from_this<AccountWorker> {
   bool stop_requested_ = false;
   bool woken_ = false;
   bool busy_ = false;
+  bool idle_ = false;
   bool finished_ = false;
   AccountState state_ = AccountState::ready;
   std::optional<TimePoint> state_until_;

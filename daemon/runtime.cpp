@@ -137,7 +137,12 @@ class Daemon {
     env.now = wall_now;
     env.draw = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); };
     env.on_activity = [this] { on_activity(); };
-    env.on_requeue = [this] { wake_all(); };
+    // Only idle workers: the others wake on their own timers and claim it then, and waking a
+    // thousand paced workers for every retry would cost a ledger read each.
+    env.on_requeue = [this] {
+      for (auto& [_, worker] : workers_)
+        if (worker->idle()) worker->wake();
+    };
     env.refresh_tokens = [this](ProviderSession& session, std::string const& account) {
       return refresh_tokens(session, account);
     };
