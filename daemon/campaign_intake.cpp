@@ -18,17 +18,87 @@ using File = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
 
 File open_file(fs::path const& path) { return File(std::fopen(path.c_str(), "rb"), &std::fclose); }
 
-ByteSource file_source(fs::path const& path) {
+/// SHA-256 fed as the bytes go by, so a pass that reads a campaign also fingerprints it.
+class Sha256 {
+ public:
+  Sha256() : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
+    if (ctx_ && EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) ctx_.reset();
+  }
+  void update(char const* data, std::size_t n) {
+    if (ctx_) EVP_DigestUpdate(ctx_.get(), data, n);
+  }
+  /// Hex digest; empty if OpenSSL could not start (the import then refuses: no hash was given).
+  std::string hex() {
+    if (!ctx_) return {};
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_DigestFinal_ex(ctx_.get(), digest, &length);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < length; ++i) {
+      out.push_back(kHex[digest[i] >> 4]);
+      out.push_back(kHex[digest[i] & 0x0F]);
+    }
+    return out;
+  }
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx_;
+};
+
+/// What one pass over a campaign reads: the JSON file's bytes and its CSV's, each hashed, and all
+/// of them counted so that the caller hears of progress every kIntakeProgressBytes.
+class PassMeter {
+ public:
+  PassMeter(IntakePass pass, IntakeProgress const& progress) : pass_(pass), progress_(progress) {}
+
+  void add(bool csv, char const* data, std::size_t n) {
+    (csv ? csv_hash_ : json_hash_).update(data, n);
+    saw_csv_ = saw_csv_ || csv;
+    bytes_ += static_cast<std::int64_t>(n);
+    if (progress_ && bytes_ >= next_report_) {
+      progress_(pass_, bytes_);
+      next_report_ = bytes_ + kIntakeProgressBytes;
+    }
+  }
+
+  /// The campaign's identity: the JSON file's SHA-256 (as before CSVs were hashed, so a JSON-only
+  /// campaign keeps its hash), combined with the CSV's when it has one: a changed CSV under the
+  /// same JSON is a different campaign, not "imported before".
+  std::string content_hash() {
+    std::string json = json_hash_.hex();
+    if (!saw_csv_ || json.empty()) return json;
+    std::string csv = csv_hash_.hex();
+    if (csv.empty()) return {};
+    Sha256 both;
+    std::string const joined = json + "+csv:" + csv;
+    both.update(joined.data(), joined.size());
+    return both.hex();
+  }
+
+ private:
+  IntakePass pass_;
+  IntakeProgress const& progress_;
+  Sha256 json_hash_, csv_hash_;
+  bool saw_csv_ = false;
+  std::int64_t bytes_ = 0;
+  std::int64_t next_report_ = kIntakeProgressBytes;
+};
+
+ByteSource file_source(fs::path const& path, PassMeter* meter = nullptr, bool csv = false) {
   auto file = std::make_shared<File>(open_file(path));
-  return [file](char* buffer, std::size_t capacity) -> std::size_t {
+  return [file, meter, csv](char* buffer, std::size_t capacity) -> std::size_t {
     if (!*file) return 0;
-    return std::fread(buffer, 1, capacity, file->get());
+    std::size_t const n = std::fread(buffer, 1, capacity, file->get());
+    if (meter && n > 0) meter->add(csv, buffer, n);
+    return n;
   };
 }
 
 /// recipients_csv is relative to the campaign file and must stay inside the watch directory, so a
 /// campaign cannot make the daemon read /etc/shadow or another tenant's files.
-Result<ByteSource> confined_csv(fs::path const& campaign_dir, fs::path const& root, std::string const& relative) {
+Result<ByteSource> confined_csv(fs::path const& campaign_dir, fs::path const& root, std::string const& relative,
+                                PassMeter* meter) {
   const std::string label = "recipients_csv \"" + relative + "\"";
   if (relative.empty()) return make_error(label + " is empty");
   if (fs::path(relative).is_absolute()) return make_error(label + " must be a path relative to the campaign file");
@@ -43,14 +113,14 @@ Result<ByteSource> confined_csv(fs::path const& campaign_dir, fs::path const& ro
   if (!fs::is_regular_file(resolved)) return make_error(label + " is not a regular file");
   File probe = open_file(resolved);
   if (!probe) return make_error(label + " cannot be read");
-  return file_source(resolved);
+  return file_source(resolved, meter, /*csv=*/true);
 }
 
-CampaignSources sources_for(fs::path const& file, fs::path const& csv_root) {
+CampaignSources sources_for(fs::path const& file, fs::path const& csv_root, PassMeter* meter = nullptr) {
   CampaignSources sources;
-  sources.open_json = [file] { return file_source(file); };
-  sources.open_csv = [dir = file.parent_path(), csv_root](std::string const& relative) {
-    return confined_csv(dir, csv_root, relative);
+  sources.open_json = [file, meter] { return file_source(file, meter); };
+  sources.open_csv = [dir = file.parent_path(), csv_root, meter](std::string const& relative) {
+    return confined_csv(dir, csv_root, relative, meter);
   };
   return sources;
 }
@@ -83,27 +153,6 @@ IntakeResult reject(fs::path const& file, std::string text, std::string campaign
 
 }  // namespace
 
-Result<std::string> sha256_file(fs::path const& file) {
-  File f = open_file(file);
-  if (!f) return make_error("cannot read " + file.string());
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return make_error("cannot start SHA-256");
-  std::vector<char> buffer(1 << 16);
-  std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), f.get())) > 0) EVP_DigestUpdate(ctx.get(), buffer.data(), n);
-  if (std::ferror(f.get())) return make_error("error reading " + file.string());
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &length);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0x0F]);
-  }
-  return hex;
-}
-
 ValidationReport validate_campaign_file(fs::path const& file, fs::path const& csv_root, AccountNames const& accounts) {
   ValidationReport out;
   if (!open_file(file)) {
@@ -119,17 +168,18 @@ ValidationReport validate_campaign_file(fs::path const& file, fs::path const& cs
 }
 
 IntakeResult process_campaign_file(Database& db, fs::path const& file, fs::path const& watch_dir,
-                                   AccountNames const& accounts, TimePoint now) {
-  auto hash = sha256_file(file);
-  if (!hash) return reject(file, file.filename().string() + ": rejected: " + hash.error().message + "\n", {});
+                                   AccountNames const& accounts, TimePoint now, IntakeProgress const& progress) {
+  if (!open_file(file)) return reject(file, file.filename().string() + ": rejected: cannot be read\n", {});
 
   // Validate completely before opening a write transaction, so a bad file never holds the
-  // database; only then stream the same recipients into the import.
-  const CampaignSources sources = sources_for(file, watch_dir);
-  CampaignReport report = read_campaign(sources, accounts, {});
+  // database; only then stream the same recipients into the import. The first pass also
+  // fingerprints the bytes; the second checks that it read the same ones.
+  PassMeter validation(IntakePass::validating, progress);
+  CampaignReport report = read_campaign(sources_for(file, watch_dir, &validation), accounts, {});
   if (!report.problems.empty()) return reject(file, problems_text(file, report), report.header.name);
+  const std::string hash = validation.content_hash();
 
-  auto session = begin_import(db, report.header, file.filename().string(), *hash, now);
+  auto session = begin_import(db, report.header, file.filename().string(), hash, now);
   if (!session) {
     if (session.error().environmental) return keep_for_later(file, report.header.name, session.error());
     return reject(file, file.filename().string() + ": rejected: " + session.error().message + "\n",
@@ -139,12 +189,21 @@ IntakeResult process_campaign_file(Database& db, fs::path const& file, fs::path 
   out.campaign = report.header.name;
   if (!session->already_imported()) {
     std::optional<Error> add_error;
-    CampaignReport second = read_campaign(sources, accounts, [&](ValidRecipient&& r) {
+    PassMeter import(IntakePass::importing, progress);
+    CampaignReport second = read_campaign(sources_for(file, watch_dir, &import), accounts, [&](ValidRecipient&& r) {
       if (add_error) return;
       if (auto added = session->add(r); !added) add_error = added.error();
     });
     // The file changed between the passes (it should not: it was complete when we were told).
     if (!second.problems.empty()) return reject(file, problems_text(file, second), report.header.name);
+    if (import.content_hash() != hash) {
+      session->rollback();
+      return reject(file,
+                    file.filename().string() +
+                        ": rejected: the file (or its recipients_csv) changed while it was being imported; "
+                        "write it elsewhere and move it into the watch directory when it is complete\n",
+                    report.header.name);
+    }
     if (add_error) {
       session->rollback();
       if (add_error->environmental) return keep_for_later(file, report.header.name, *add_error);

@@ -98,6 +98,7 @@ class Daemon {
     watch_->start();  // also processes the files already there
     for (auto& [_, worker] : workers_) worker->start();
     notifier_.ready();
+    ready_ = true;
     refresh_status_now();
     spdlog::info("outreachd ready: {} accounts, watching {}", workers_.size(), config_.watch_dir);
     if (auto interval = notifier_.watchdog_interval()) keep_watchdog(*interval);
@@ -198,13 +199,27 @@ class Daemon {
 
   void intake(fs::path const& file) {
     if (stopping_) return;
-    IntakeResult result = process_campaign_file(db_, file, config_.watch_dir, account_names(config_), wall_now());
+    IntakeResult result = process_campaign_file(db_, file, config_.watch_dir, account_names(config_), wall_now(),
+                                                [&](IntakePass pass, std::int64_t bytes) {
+                                                  busy_importing(file, pass, bytes);
+                                                });
     if (result.accepted) spdlog::info("{}", result.summary);
     else if (result.retry_later) spdlog::error("{}", result.summary);
     else spdlog::warn("{}", result.summary);
     if (result.retry_later) retry_intake_later();
     wake_all();
     on_activity();
+  }
+
+  /// A big file holds the event loop for seconds (the import is one transaction, and no claim may
+  /// join it), so the timers that feed systemd's watchdog cannot fire: feed it from here, and say
+  /// what is going on. Before READY=1 the start-up scan may outlast TimeoutStartSec=: ask for more.
+  void busy_importing(fs::path const& file, IntakePass pass, std::int64_t bytes) {
+    if (!notifier_.enabled()) return;
+    if (notifier_.watchdog_interval()) notifier_.watchdog();
+    if (!ready_) notifier_.extend_start_timeout(std::chrono::seconds(30));
+    notifier_.status((pass == IntakePass::validating ? "validating " : "importing ") + file.filename().string() +
+                     ": " + std::to_string(bytes >> 20) + " MiB read");
   }
 
   /// A campaign file kept because the database failed (a full disk, say) is offered again in a
@@ -382,6 +397,7 @@ class Daemon {
   bool stopping_ = false;
   bool status_pending_ = false;
   bool intake_retry_pending_ = false;
+  bool ready_ = false;  ///< READY=1 was sent
 };
 
 /// state_dir and watch_dir are created readable by the service user only (SPEC §6).

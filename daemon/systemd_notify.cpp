@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 
 namespace outreach {
 
@@ -29,6 +30,10 @@ void SystemdNotifier::status(std::string const& line) {
 }
 
 void SystemdNotifier::watchdog() { send("WATCHDOG=1"); }
+
+void SystemdNotifier::extend_start_timeout(Duration more) {
+  send("EXTEND_TIMEOUT_USEC=" + std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(more).count()));
+}
 
 void SystemdNotifier::stopping() { send("STOPPING=1"); }
 

@@ -17,6 +17,8 @@ class SystemdNotifier {
   void ready();
   void status(std::string const& line);  ///< sent only when it changed
   void watchdog();
+  /// During start-up (before READY=1), asks systemd for `more` time beyond TimeoutStartSec=.
+  void extend_start_timeout(Duration more);
   void stopping();
   /// Half of WATCHDOG_USEC (the usual safety margin), or nullopt when no watchdog was requested.
   std::optional<Duration> watchdog_interval() const { return watchdog_interval_; }

@@ -89,3 +89,30 @@ TEST_CASE("malformed campaigns land in rejected/ with a useful .error, and the d
   CHECK(!daemon->exited());
   CHECK(daemon->stop(SIGTERM).exit_code == 0);
 }
+
+TEST_CASE("a campaign's identity covers its recipients_csv: a changed CSV under the same JSON is not 'imported before'") {
+  Setup setup({{"gx-1", "getxapi"}}, users_json({"alice", "bob", "carol"}));
+  auto daemon = setup.start();
+  REQUIRE_MESSAGE(daemon, setup.last_log);
+  const std::string json = R"({"name": "from-csv", "accounts": ["gx-1"], "message": "Hi {{first}}",
+    "recipients_csv": "people.csv"})";
+  write_text(setup.ws.watch / "people.csv", "username,first\nalice,Alice\nbob,Bob\n");
+  setup.ws.drop("from-csv.json", json);
+  REQUIRE_MESSAGE(eventually([&] { return setup.campaign_done("from-csv"); }), daemon->log());
+  CHECK(setup.campaign("from-csv").at("total").as_int64() == 2);
+
+  // The same JSON and the same CSV again: a no-op that still moves the file to accepted/.
+  setup.ws.drop("from-csv.json", json);
+  REQUIRE(eventually([&] { return fs::exists(setup.ws.watch / "accepted" / "from-csv.1.json"); }, 5s));
+
+  // The same JSON with a CSV that gained carol: another campaign under an existing name, refused
+  // with a reason, rather than silently dropping carol as "imported before".
+  write_text(setup.ws.watch / "people.csv", "username,first\nalice,Alice\nbob,Bob\ncarol,Carol\n");
+  setup.ws.drop("from-csv.json", json);
+  const fs::path error = setup.ws.watch / "rejected" / "from-csv.json.error";
+  REQUIRE_MESSAGE(eventually([&] { return fs::exists(error); }, 5s), daemon->log());
+  CHECK(read_text(error).find("already exists") != std::string::npos);
+  CHECK(setup.ws.number("SELECT total FROM campaign_status WHERE campaign = 'from-csv'") == 2);
+  CHECK(setup.sim.messages().size() == 2);
+  CHECK(daemon->stop(SIGTERM).exit_code == 0);
+}

@@ -254,6 +254,46 @@ TEST_CASE("outreachd run tells systemd READY=1 after the start-up scan, then STA
   CHECK(std::find(stopping, all.end(), "READY=1") == all.end());
 }
 
+TEST_CASE("a big campaign in the start-up scan keeps systemd informed: STATUS= progress, EXTEND_TIMEOUT_USEC=, WATCHDOG=1") {
+  Workspace ws;
+  Simulator sim(ws.temp.path(), kScenario);
+  ws.write_config("[providers.getxapi]\napi_key = { env = \"GX_KEY\" }\nbase_url = \"" + sim.base_url() +
+                  "/getxapi\"\n\n[[accounts]]\nname = \"sales-1\"\nprovider = \"getxapi\"\ntier = \"new\"\n"
+                  "auth_token = { env = \"SALES1\" }\n");
+  // About 2.5 MiB of CSV: more than two progress reports (one per MiB) in each pass. start_at in
+  // the future, so nothing is sent: this is about the import alone.
+  std::string csv = "username,note\n";
+  const std::string note(100, 'n');
+  for (int i = 0; i < 24'000; ++i) csv += "user" + std::to_string(i) + "," + note + "\n";
+  write_text(ws.watch / "big.csv", csv);
+  ws.drop("big.json", R"({"name": "big", "accounts": ["sales-1"], "message": "Hi {{username}} {{note}}",
+                         "recipients_csv": "big.csv", "start_at": "2099-01-01T00:00:00Z"})");
+  NotifySocket manager(ws.temp.path() / "notify.sock");
+  ProcessOptions options;
+  options.env = {{"GX_KEY", "gx-key"},
+                 {"SALES1", "gx-session-1"},
+                 {"NOTIFY_SOCKET", manager.path_text()},
+                 {"WATCHDOG_USEC", "200000"}};
+  options.unset_env = {"WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID"};
+  Daemon daemon(ws, options);
+
+  auto ready = manager.wait_for([](std::string const& m) { return m == "READY=1"; }, 60s);
+  REQUIRE_MESSAGE(ready, "no READY=1; got: " << manager.all() << "\nlog: " << daemon.log());
+  CHECK(ws.number("SELECT total FROM campaign_status WHERE campaign = 'big'") == 24'000);
+  // Everything before READY=1 came from the import itself: the watchdog timer starts only after it.
+  const auto& all = manager.messages();
+  const auto ready_at = std::find(all.begin(), all.end(), "READY=1");
+  auto count = [&](std::string const& prefix) {
+    return std::count_if(all.begin(), ready_at, [&](std::string const& m) { return starts_with(m, prefix); });
+  };
+  INFO("before READY=1: " << manager.all());
+  CHECK(count("STATUS=validating big.json: ") >= 2);
+  CHECK(count("STATUS=importing big.json: ") >= 2);
+  CHECK(count("WATCHDOG=1") >= 4);
+  CHECK(count("EXTEND_TIMEOUT_USEC=30000000") >= 4);
+  CHECK(daemon.stop(SIGTERM).exit_code == 0);
+}
+
 TEST_CASE("without NOTIFY_SOCKET (outside systemd) outreachd run starts and stops cleanly") {
   Workspace ws;
   ws.write_config("");
