@@ -125,6 +125,24 @@ const std::string kScenario = R"({
   "providers": {"getxapi": {"api_keys": ["gx-key"]}}
 })";
 
+/// One getxapi account against the simulator; its secrets come from under_systemd()'s environment.
+void write_one_account_config(Workspace& ws, Simulator const& sim) {
+  ws.write_config("[providers.getxapi]\napi_key = { env = \"GX_KEY\" }\nbase_url = \"" + sim.base_url() +
+                  "/getxapi\"\n\n[[accounts]]\nname = \"sales-1\"\nprovider = \"getxapi\"\ntier = \"new\"\n"
+                  "auth_token = { env = \"SALES1\" }\n");
+}
+
+/// The environment systemd gives a Type=notify service with WatchdogSec=200ms.
+ProcessOptions under_systemd(NotifySocket const& manager) {
+  ProcessOptions options;
+  options.env = {{"GX_KEY", "gx-key"},
+                 {"SALES1", "gx-session-1"},
+                 {"NOTIFY_SOCKET", manager.path_text()},
+                 {"WATCHDOG_USEC", "200000"}};
+  options.unset_env = {"WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID"};
+  return options;
+}
+
 }  // namespace
 
 TEST_CASE("the unit file passes systemd-analyze verify") {
@@ -211,20 +229,12 @@ TEST_CASE("the sysusers and tmpfiles files create the user and private directori
 TEST_CASE("outreachd run tells systemd READY=1 after the start-up scan, then STATUS=, WATCHDOG=1 and STOPPING=1") {
   Workspace ws;
   Simulator sim(ws.temp.path(), kScenario);
-  ws.write_config("[providers.getxapi]\napi_key = { env = \"GX_KEY\" }\nbase_url = \"" + sim.base_url() +
-                  "/getxapi\"\n\n[[accounts]]\nname = \"sales-1\"\nprovider = \"getxapi\"\ntier = \"new\"\n"
-                  "auth_token = { env = \"SALES1\" }\n");
+  write_one_account_config(ws, sim);
   // A campaign already waiting when the daemon starts: READY=1 means it has been taken in.
   ws.drop("early.json", R"({"name": "early", "accounts": ["sales-1"], "message": "Hi {{username}}",
                            "recipients": [{"username": "alice"}, {"username": "bob"}]})");
   NotifySocket manager(ws.temp.path() / "notify.sock");
-  ProcessOptions options;
-  options.env = {{"GX_KEY", "gx-key"},
-                 {"SALES1", "gx-session-1"},
-                 {"NOTIFY_SOCKET", manager.path_text()},
-                 {"WATCHDOG_USEC", "200000"}};
-  options.unset_env = {"WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID"};
-  Daemon daemon(ws, options);
+  Daemon daemon(ws, under_systemd(manager));
 
   auto ready = manager.wait_for([](std::string const& m) { return m == "READY=1"; });
   REQUIRE_MESSAGE(ready, "no READY=1; got: " << manager.all() << "\nlog: " << daemon.log());
@@ -257,9 +267,7 @@ TEST_CASE("outreachd run tells systemd READY=1 after the start-up scan, then STA
 TEST_CASE("a big campaign in the start-up scan keeps systemd informed: STATUS= progress, EXTEND_TIMEOUT_USEC=, WATCHDOG=1") {
   Workspace ws;
   Simulator sim(ws.temp.path(), kScenario);
-  ws.write_config("[providers.getxapi]\napi_key = { env = \"GX_KEY\" }\nbase_url = \"" + sim.base_url() +
-                  "/getxapi\"\n\n[[accounts]]\nname = \"sales-1\"\nprovider = \"getxapi\"\ntier = \"new\"\n"
-                  "auth_token = { env = \"SALES1\" }\n");
+  write_one_account_config(ws, sim);
   // About 2.5 MiB of CSV: more than two progress reports (one per MiB) in each pass. start_at in
   // the future, so nothing is sent: this is about the import alone.
   std::string csv = "username,note\n";
@@ -269,13 +277,7 @@ TEST_CASE("a big campaign in the start-up scan keeps systemd informed: STATUS= p
   ws.drop("big.json", R"({"name": "big", "accounts": ["sales-1"], "message": "Hi {{username}} {{note}}",
                          "recipients_csv": "big.csv", "start_at": "2099-01-01T00:00:00Z"})");
   NotifySocket manager(ws.temp.path() / "notify.sock");
-  ProcessOptions options;
-  options.env = {{"GX_KEY", "gx-key"},
-                 {"SALES1", "gx-session-1"},
-                 {"NOTIFY_SOCKET", manager.path_text()},
-                 {"WATCHDOG_USEC", "200000"}};
-  options.unset_env = {"WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID"};
-  Daemon daemon(ws, options);
+  Daemon daemon(ws, under_systemd(manager));
 
   auto ready = manager.wait_for([](std::string const& m) { return m == "READY=1"; }, 60s);
   REQUIRE_MESSAGE(ready, "no READY=1; got: " << manager.all() << "\nlog: " << daemon.log());
