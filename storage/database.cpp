@@ -42,12 +42,24 @@ Result<int> read_user_version(sql::Connection& conn) {
   return *row ? stmt->int_at(0) : 0;
 }
 
-Result<void> check_not_foreign(sql::Connection& conn) {
+std::string newer_version_error(sql::Connection const& conn, int version, int target) {
+  return "database " + conn.path() + " has schema version " + std::to_string(version) +
+         ", newer than this outreachd understands (" + std::to_string(target) +
+         "); run a newer outreachd or restore a backup";
+}
+
+Result<bool> has_tables(sql::Connection& conn) {
   auto stmt = conn.prepare("SELECT count(*) FROM sqlite_schema");
   if (!stmt) return stmt.error();
   auto row = stmt->step("reading the schema");
   if (!row) return row.error();
-  if (*row && stmt->int64_at(0) > 0)
+  return *row && stmt->int64_at(0) > 0;
+}
+
+Result<void> check_not_foreign(sql::Connection& conn) {
+  auto tables = has_tables(conn);
+  if (!tables) return tables.error();
+  if (*tables)
     return make_error("database " + conn.path() +
                       " is an SQLite database but not an outreachd one (it has tables and no schema version)");
   return {};
@@ -63,10 +75,7 @@ Result<void> migrate(sql::Connection& conn) {
     if (!tx) return tx.error();
     auto version = read_user_version(conn);
     if (!version) return version.error();
-    if (*version > target)
-      return make_error("database " + conn.path() + " has schema version " + std::to_string(*version) +
-                        ", newer than this outreachd understands (" + std::to_string(target) +
-                        "); run a newer outreachd or restore a backup");
+    if (*version > target) return make_error(newer_version_error(conn, *version, target));
     if (*version == target) return tx->commit("migrating the schema");
     if (*version == 0) {
       if (auto r = check_not_foreign(conn); !r) return r;
@@ -79,13 +88,31 @@ Result<void> migrate(sql::Connection& conn) {
   }
 }
 
-Result<void> configure(sql::Connection& conn, OpenOptions const& options) {
+/// Everything that decides whether this file may be used at all, before anything is written to it:
+/// a newer outreachd's file stays exactly as it was (not even switched to WAL), and a command that
+/// must not create a database does not quietly fill an empty file with the schema.
+/// Returns the file's schema version.
+Result<int> check_usable(sql::Connection& conn, OpenOptions const& options) {
   // busy_timeout first, so every later step waits for a busy writer instead of failing.
   auto const timeout_ms = std::max<std::int64_t>(0, options.busy_timeout.count());
-  if (auto r = conn.exec("PRAGMA busy_timeout = " + std::to_string(timeout_ms), "setting busy_timeout"); !r) return r;
+  if (auto r = conn.exec("PRAGMA busy_timeout = " + std::to_string(timeout_ms), "setting busy_timeout"); !r)
+    return r.error();
   // The first read: a file that is not a database fails here with SQLite's "file is not a database".
-  if (auto r = read_user_version(conn); !r)
-    return make_error("cannot use database " + conn.path() + ": " + conn.errmsg());
+  auto version = read_user_version(conn);
+  if (!version) return make_error("cannot use database " + conn.path() + ": " + conn.errmsg());
+  int const target = current_schema_version();
+  if (*version > target) return make_error(newer_version_error(conn, *version, target));
+  if (*version == 0 && !options.create) {
+    auto tables = has_tables(conn);
+    if (!tables) return tables.error();
+    if (!*tables)
+      return make_error("database " + conn.path() +
+                        " is empty: it has no outreachd schema yet (the daemon creates it when it starts)");
+  }
+  return version;
+}
+
+Result<void> configure(sql::Connection& conn) {
   {
     auto stmt = conn.prepare("PRAGMA journal_mode = WAL");
     if (!stmt) return stmt.error();
@@ -116,8 +143,14 @@ Result<Database> Database::open(std::string const& path, OpenOptions const& opti
   if (auto r = ensure_file(path, options.create); !r) return r.error();
   auto conn = sql::Connection::open(path, false);
   if (!conn) return conn.error();
-  if (auto r = configure(**conn, options); !r) return r.error();
-  if (auto r = migrate(**conn); !r) return r.error();
+  auto version = check_usable(**conn, options);
+  if (!version) return version.error();
+  if (auto r = configure(**conn); !r) return r.error();
+  // Only a file behind the current version takes the write lock to migrate: an up-to-date file is
+  // opened with reads alone, so `outreachd status` works while the daemon holds a long import open.
+  if (*version < current_schema_version()) {
+    if (auto r = migrate(**conn); !r) return r.error();
+  }
   return Database(std::move(*conn));
 }
 

@@ -48,8 +48,8 @@ struct Candidate {
   RecipientState state = RecipientState::pending;
 };
 
-/// The campaign's next due recipient: the first pending one in file order or the longest-due
-/// retrying one, whichever comes first in the file. Two O(log n) index probes.
+/// The campaign's next due recipient: the first pending one or the first due retrying one,
+/// whichever comes first in the file.
 Result<std::optional<Candidate>> next_candidate(sql::Connection& conn, OpenCampaign const& c, TimePoint now) {
   std::optional<Candidate> best;
   if (c.pending > 0) {
@@ -62,14 +62,17 @@ Result<std::optional<Candidate>> next_candidate(sql::Connection& conn, OpenCampa
     if (*row) best = Candidate{stmt->int64_at(0), RecipientState::pending};
   }
   if (c.retrying > 0) {
+    // min(id) over the due range of recipients_retrying: file order among the due retries (SPEC §4.1),
+    // not whichever fell due first. It reads every due retry of the campaign, which are few unless
+    // a long outage piled them up; even then it is an index-only walk.
     auto stmt = conn.prepare(
-        "SELECT id FROM recipients WHERE campaign_id = ?1 AND state = 'retrying' AND next_attempt_at <= ?2 "
-        "ORDER BY next_attempt_at, id LIMIT 1");
+        "SELECT min(id) FROM recipients WHERE campaign_id = ?1 AND state = 'retrying' AND next_attempt_at <= ?2");
     if (!stmt) return stmt.error();
     stmt->bind(1, c.id).bind(2, now);
     auto row = stmt->step("finding the next due retry");
     if (!row) return row.error();
-    if (*row && (!best || stmt->int64_at(0) < best->id)) best = Candidate{stmt->int64_at(0), RecipientState::retrying};
+    if (*row && !stmt->is_null(0) && (!best || stmt->int64_at(0) < best->id))
+      best = Candidate{stmt->int64_at(0), RecipientState::retrying};
   }
   return best;
 }

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "storage/schema.hpp"
+#include "storage/status.hpp"
 #include "support.hpp"
 
 using namespace outreach;
@@ -76,6 +77,49 @@ TEST_CASE("a database from a newer outreachd is refused with a clear error, and 
   auto tables = REQUIRE_OK(conn->prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'recipients'"));
   REQUIRE(REQUIRE_OK(tables.step("test")));
   CHECK(tables.int_at(0) == 1);
+}
+
+TEST_CASE("a newer outreachd's database is not even switched to WAL before it is refused") {
+  TempDir dir;
+  {
+    auto conn = REQUIRE_OK(sql::Connection::open(dir.db_path(), true));
+    REQUIRE_OK(conn->exec("CREATE TABLE future_things (x)", "test"));
+    REQUIRE_OK(conn->exec("PRAGMA user_version = 99", "test"));
+  }
+  auto const message = error_of(Database::open(dir.db_path()));
+  CHECK(message.find("newer than this outreachd") != std::string::npos);
+  auto conn = REQUIRE_OK(sql::Connection::open(dir.db_path(), false));
+  auto mode = REQUIRE_OK(conn->prepare("PRAGMA journal_mode"));
+  REQUIRE(REQUIRE_OK(mode.step("test")));
+  CHECK(mode.text_at(0) == "delete");
+}
+
+TEST_CASE("create = false refuses an empty file instead of writing the schema into it") {
+  TempDir dir;
+  { std::ofstream touch(dir.db_path()); }
+  auto const message = error_of(Database::open(dir.db_path(), OpenOptions{.create = false}));
+  CHECK(message.find("is empty") != std::string::npos);
+  CHECK(message.find(dir.db_path()) != std::string::npos);
+  CHECK(std::filesystem::file_size(dir.db_path()) == 0);
+  // The daemon's own open (create = true) still initialises it.
+  auto db = open_db(dir);
+  CHECK(query_int(db, "PRAGMA user_version") == current_schema_version());
+}
+
+TEST_CASE("an up-to-date database opens without the write lock, so status reads during a long import") {
+  TempDir dir;
+  auto daemon = open_db(dir);
+  add_accounts(daemon, {"a1"});
+  import_campaign(daemon, {}, numbered(3));
+  // The daemon is in the middle of importing the next campaign: it holds SQLite's write lock.
+  auto session = REQUIRE_OK(begin_import(daemon, header_of({.name = "c2"}), "c2.json", "hash-c2", at(0)));
+  REQUIRE_OK(session.add(rec("late")));
+  auto cli = Database::open(dir.db_path(), OpenOptions{.create = false, .busy_timeout = std::chrono::milliseconds{50}});
+  REQUIRE_MESSAGE(cli.has_value(), (cli ? "" : cli.error().message));
+  auto rows = REQUIRE_OK(read_campaign_status(*cli));
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].total == 3);
+  session.rollback();
 }
 
 TEST_CASE("a file that is not a database, or another program's database, is refused") {

@@ -93,6 +93,15 @@ TEST_CASE("paused, cancelled and scheduled campaigns are skipped") {
   check_consistent(db);
 }
 
+// Claims the next recipient for "a1" (expected to be `username`) and records a 503 that makes it
+// due again at `due`.
+static void claim_then_retry(Database& db, std::string const& username, TimePoint when, TimePoint due) {
+  auto claimed = claim(db, "a1", when);
+  REQUIRE(claimed.username == username);
+  REQUIRE_OK(record_outcome(db, claimed, Outcome::retry_at(due, ErrorClass::server_error, 503, "busy"),
+                            when + 1s));
+}
+
 TEST_CASE("a retrying recipient is due at its next_attempt_at and goes before later pending ones") {
   TempDir dir;
   auto db = open_db(dir);
@@ -120,6 +129,20 @@ TEST_CASE("a due retry earlier in the file goes before pending recipients later 
   REQUIRE_OK(record_outcome(db, alice, Outcome::retry_at(at(10), ErrorClass::network, 0, "reset"), at(1)));
   CHECK(claim(db, "a1", at(20)).username == "alice");
   CHECK(claim(db, "a1", at(21)).username == "bob");
+}
+
+TEST_CASE("among due retries, file order decides, not which fell due first") {
+  TempDir dir;
+  auto db = open_db(dir);
+  add_accounts(db, {"a1"});
+  import_campaign(db, {}, {rec("alice"), rec("bob"), rec("carol")});
+  claim_then_retry(db, "alice", at(0), at(60));
+  claim_then_retry(db, "bob", at(2), at(30));
+  // At 100 s both are due; bob fell due first, but alice is earlier in the file (SPEC §4.1).
+  CHECK(claim(db, "a1", at(100)).username == "alice");
+  CHECK(claim(db, "a1", at(101)).username == "bob");
+  CHECK(claim(db, "a1", at(102)).username == "carol");
+  check_consistent(db);
 }
 
 TEST_CASE("next_due_at tells the daemon when to wake for an account") {

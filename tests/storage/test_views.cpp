@@ -35,7 +35,7 @@ std::string iso(TimePoint t) {
   auto const day = std::chrono::floor<std::chrono::days>(secs);
   std::chrono::year_month_day const ymd{day};
   std::chrono::hh_mm_ss const hms{secs - day};
-  char buf[32];
+  char buf[128];  // room for anything the formats can print: -Wformat-truncation stays quiet
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ldZ", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                 static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
