@@ -75,19 +75,25 @@ TokenRefresh parse_x_token_refresh(HttpResponse const& response, ProviderCredent
   json::object const* o = parsed ? parsed->if_object() : nullptr;
   const int s = response.status;
   if (codec::is_2xx(s)) {
+    // A 2xx body from the token endpoint may hold freshly minted tokens the redactor has never
+    // seen, so unlike other malformed answers none of it is quoted in the message.
+    const auto set_malformed = [&r](std::string_view what) {
+      r.signal = ProviderSignal::malformed;
+      r.message = std::string(what) + " (body not shown: it may carry new tokens)";
+    };
     if (!o) {
-      codec::set_malformed(r, redactor, "X token response is not a JSON object", response.body);
+      set_malformed("X token response is not a JSON object");
       return out;
     }
     const std::string_view access = codec::string_member(*o, "access_token");
     const std::string_view type = codec::string_member(*o, "token_type");
     const auto expires = codec::int_member(*o, "expires_in");
     if (access.empty()) {
-      codec::set_malformed(r, redactor, "X token response lacks \"access_token\"", response.body);
+      set_malformed("X token response lacks \"access_token\"");
     } else if (!type.empty() && !codec::contains_ci(type, "bearer")) {
-      codec::set_malformed(r, redactor, "X token response has a token_type other than bearer", response.body);
+      set_malformed("X token response has a token_type other than bearer");
     } else if (o->contains("expires_in") && (!expires || *expires <= 0 || *expires > 366LL * 24 * 3600)) {
-      codec::set_malformed(r, redactor, "X token response has an unusable \"expires_in\"", response.body);
+      set_malformed("X token response has an unusable \"expires_in\"");
     } else {
       OAuthTokens tokens;
       tokens.access_token = Secret(std::string(access));

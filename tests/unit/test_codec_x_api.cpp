@@ -304,6 +304,18 @@ TEST_CASE("x_api token refresh: success yields the rotated pair and the expiry")
   CHECK_FALSE(minimal.tokens->refresh_token.has_value());
 }
 
+TEST_CASE("x_api token refresh: a rejected 2xx answer never quotes the new tokens it may carry") {
+  for (std::string body : {std::string(R"({"token_type":"mac","access_token":"NEWSECRET1234","refresh_token":"NEWSECRET5678"})"),
+                           std::string(R"({"access_token":"NEWSECRET1234","expires_in":-1})"),
+                           std::string(R"({"refresh_token":"NEWSECRET5678"})"),
+                           std::string(R"(access_token=NEWSECRET1234&refresh_token=NEWSECRET5678)")}) {
+    auto t = refresh(response(200, body));
+    CHECK_MESSAGE(t.result.signal == ProviderSignal::malformed, body);
+    CHECK_MESSAGE(t.result.message.find("NEWSECRET") == std::string::npos, t.result.message);
+    CHECK_FALSE(t.tokens.has_value());
+  }
+}
+
 TEST_CASE("x_api token refresh: failures are classified, never crash") {
   auto invalid = refresh(response(400, R"({"error":"invalid_request","error_description":"Value passed for the token was invalid."})"));
   CHECK(invalid.result.provider_code == "invalid_request");
