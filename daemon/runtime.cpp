@@ -230,8 +230,15 @@ class Daemon {
     intake_retry_timer_.expires_after(kIntakeRetry);
     intake_retry_timer_.async_wait([this](boost::system::error_code ec) {
       intake_retry_pending_ = false;
-      if (!ec && !stopping_ && watch_) watch_->rescan();
+      if (!ec && !stopping_ && watch_) rescan_watch_dir();
     });
+  }
+
+  void rescan_watch_dir() {
+    if (auto scanned = watch_->rescan(); !scanned) {
+      spdlog::error("{}", scanned.error().message);
+      retry_intake_later();
+    }
   }
 
   void wake_all() {
@@ -285,7 +292,7 @@ class Daemon {
     if (intake_retry_pending_) {  // the operator may have made room: try the kept files now
       intake_retry_timer_.cancel();
       intake_retry_pending_ = false;
-      if (watch_) watch_->rescan();
+      if (watch_) rescan_watch_dir();
     }
     on_activity();
   }

@@ -10,6 +10,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <cstring>
 #include <fstream>
+#include <spdlog/spdlog.h>
 #include <stdexcept>
 #include <vector>
 
@@ -32,23 +33,31 @@ bool is_regular_non_symlink(fs::path const& path) {
 
 namespace {
 
+struct InotifyBatch {
+  std::vector<std::string> names;
+  /// The kernel's event queue overflowed (fs.inotify.max_queued_events, e.g. while the loop was
+  /// busy with a long import): events were dropped, so only a full scan finds every file.
+  bool overflowed = false;
+};
+
 /// Extracts the file names from a buffer of inotify events. A plain function, not a coroutine:
 /// inotify_event has a flexible array member, which GCC 12 cannot keep in a coroutine frame.
-std::vector<std::string> names_from_events(char const* data, std::size_t size) {
-  std::vector<std::string> names;
+InotifyBatch names_from_events(char const* data, std::size_t size) {
+  InotifyBatch batch;
   std::size_t offset = 0;
   while (offset + sizeof(inotify_event) <= size) {
     inotify_event header{};
     std::memcpy(&header, data + offset, sizeof(header));
     const std::size_t total = sizeof(inotify_event) + header.len;
     if (offset + total > size) break;
+    if ((header.mask & IN_Q_OVERFLOW) != 0) batch.overflowed = true;
     if (header.len > 0 && (header.mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) != 0 && (header.mask & IN_ISDIR) == 0) {
       const char* name = data + offset + sizeof(inotify_event);
-      names.emplace_back(name, ::strnlen(name, header.len));
+      batch.names.emplace_back(name, ::strnlen(name, header.len));
     }
     offset += total;
   }
-  return names;
+  return batch;
 }
 
 }  // namespace
@@ -60,9 +69,27 @@ struct WatchDir::Impl : std::enable_shared_from_this<Impl> {
     stream.async_read_some(boost::asio::buffer(buffer), [self = shared_from_this()](boost::system::error_code ec,
                                                                                      std::size_t n) {
       if (ec || !self->stream.is_open()) return;  // closed on shutdown
-      for (auto const& name : names_from_events(self->buffer.data(), n)) self->offer(name);
+      const InotifyBatch batch = names_from_events(self->buffer.data(), n);
+      if (batch.overflowed) {
+        spdlog::warn("the watch directory's event queue overflowed; rescanning {}", self->dir.string());
+        if (auto scanned = self->rescan(); !scanned) spdlog::error("{}", scanned.error().message);
+      } else {
+        for (auto const& name : batch.names) self->offer(name);
+      }
       self->read();
     });
+  }
+
+  /// Never throws: it also runs inside Asio handlers, where an exception would end the daemon.
+  Result<void> rescan() {
+    std::error_code ec;
+    std::vector<std::string> present;
+    fs::directory_iterator it(dir, ec);
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) present.push_back(it->path().filename().string());
+    if (ec) return make_error("cannot scan the watch directory " + dir.string() + ": " + ec.message());
+    std::sort(present.begin(), present.end());
+    for (auto const& name : present) offer(name);
+    return {};
   }
 
   void offer(std::string const& name) {
@@ -94,15 +121,10 @@ void WatchDir::start() {
   }
   impl_->stream.assign(fd);
   impl_->read();
-  rescan();
+  if (auto scanned = rescan(); !scanned) throw std::runtime_error(scanned.error().message);
 }
 
-void WatchDir::rescan() {
-  std::vector<std::string> present;
-  for (auto const& entry : fs::directory_iterator(impl_->dir)) present.push_back(entry.path().filename().string());
-  std::sort(present.begin(), present.end());
-  for (auto const& name : present) impl_->offer(name);
-}
+Result<void> WatchDir::rescan() { return impl_->rescan(); }
 
 void WatchDir::close() {
   if (!impl_ || !impl_->stream.is_open()) return;
@@ -111,14 +133,20 @@ void WatchDir::close() {
 }
 
 fs::path free_destination(fs::path const& dir, std::string const& name) {
+  // lstat, not fs::symlink_status: no exceptions here. A name lstat cannot see (ENOENT, or
+  // EACCES and the like) counts as free; the rename that follows then reports any real problem.
+  const auto taken = [](fs::path const& p) {
+    struct stat st{};
+    return ::lstat(p.c_str(), &st) == 0;
+  };
   fs::path candidate = dir / name;
-  if (!fs::exists(fs::symlink_status(candidate))) return candidate;
+  if (!taken(candidate)) return candidate;
   const fs::path as_path(name);
   const std::string stem = as_path.stem().string();
   const std::string ext = as_path.extension().string();
   for (int n = 1;; ++n) {
     candidate = dir / (stem + "." + std::to_string(n) + ext);
-    if (!fs::exists(fs::symlink_status(candidate))) return candidate;
+    if (!taken(candidate)) return candidate;
   }
 }
 

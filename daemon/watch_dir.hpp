@@ -34,8 +34,9 @@ class WatchDir {
   /// harmless because processing moves it away.)
   void start();
   /// Hands every campaign file present to on_file again, in name order: for files kept because
-  /// the database failed, once there may be room again.
-  void rescan();
+  /// the database failed, once there may be room again. An unreadable directory is an error
+  /// result, never an exception (this runs inside Asio handlers).
+  Result<void> rescan();
   void close();
 
  private:

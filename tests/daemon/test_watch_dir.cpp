@@ -81,6 +81,37 @@ TEST_CASE("inotify reports files closed after writing and files renamed in, noth
   CHECK(seen == std::vector<std::string>{"written.json", "renamed.json"});
 }
 
+TEST_CASE("an overflowed inotify queue is answered with a full rescan, so no dropped file is missed") {
+  testing::TempDir dir;
+  boost::asio::io_context io;
+  std::vector<std::string> seen;
+  WatchDir watch(io, dir.path(), [&](fs::path const& p) { seen.push_back(p.filename().string()); });
+  watch.start();
+  // The loop is not running (as during a long import): more events than the kernel queues
+  // (fs.inotify.max_queued_events, 16384 by default) make it drop the rest, late.json's too.
+  int limit = 16384;
+  std::ifstream("/proc/sys/fs/inotify/max_queued_events") >> limit;
+  // Two files closed in turn: the kernel merges only identical consecutive events.
+  for (int i = 0; i <= limit; ++i) std::ofstream(dir.path() / (i % 2 == 0 ? "noise-a.txt" : "noise-b.txt"));
+  write_file(dir.path() / "late.json", "{}");
+  run_until(io, [&] { return !seen.empty(); });
+  CHECK(seen == std::vector<std::string>{"late.json"});
+}
+
+TEST_CASE("a rescan of a vanished watch directory is an error result, not an exception") {
+  testing::TempDir dir;
+  boost::asio::io_context io;
+  const fs::path watched = dir.path() / "incoming";
+  fs::create_directory(watched);
+  WatchDir watch(io, watched, [](fs::path const&) {});
+  watch.start();
+  fs::remove(watched);
+  Result<void> scanned;
+  CHECK_NOTHROW(scanned = watch.rescan());
+  REQUIRE_FALSE(scanned.has_value());
+  CHECK(scanned.error().message.find("cannot scan the watch directory " + watched.string()) == 0);
+}
+
 TEST_CASE("accepted/ and rejected/ with numeric suffixes and an .error file") {
   testing::TempDir dir;
   write_file(dir.path() / "spring.json", "1");
