@@ -19,6 +19,9 @@ namespace asio = boost::asio;
 
 namespace {
 
+constexpr Duration kRecordRetryFirst = std::chrono::seconds(1);
+constexpr Duration kRecordRetryMax = std::chrono::seconds(30);
+
 std::string describe_recipient(ClaimedRecipient const& c) {
   if (!c.username.empty()) return "@" + c.username;
   return "id:" + c.user_id;
@@ -111,6 +114,9 @@ void AccountWorker::update(WorkerPolicy policy, std::unique_ptr<ProviderSession>
   policy_ = policy;
   if (session) session_ = std::move(session);
   stopped_ = false;
+  // Configured again: an account removed by an earlier reload whose last request was still out
+  // (so its worker had not finished yet) would otherwise end its loop and never send again.
+  stop_requested_ = false;
   // A provider's rate-limit reset is kept: it is the provider's state, not the config's (SPEC §2:
   // a reload loses no state), and sending before it only earns another 429.
   wake();
@@ -130,24 +136,46 @@ void AccountWorker::show(AccountState state, std::optional<TimePoint> until, std
   if (env_.on_activity) env_.on_activity();
 }
 
-void AccountWorker::stop_account(std::string reason) {
+void AccountWorker::stop_account(std::shared_ptr<ProviderSession> const& used, std::string reason) {
+  if (used != session_) {
+    // The refusal answered a request made with the credentials from before a reload: the
+    // operator may just have fixed them, so the next request tries the new ones instead.
+    spdlog::warn("account {}: {} (with the credentials from before the reload; trying the new ones)", account_,
+                 reason);
+    return;
+  }
   stopped_ = true;
   spdlog::error("account {} stopped: {} (fix it, then reload or restart)", account_, reason);
   show(AccountState::stopped, std::nullopt, std::move(reason));
 }
 
-void AccountWorker::record(ClaimedRecipient const& claim, Outcome const& outcome, TimePoint now) {
-  auto r = record_outcome(*env_.db, claim, outcome, now);
-  if (!r) {
-    // The row stays `sending`; the next start-up turns it into unknown/in_doubt. Never a resend.
-    spdlog::error("campaign {} account {} recipient {}: cannot record outcome: {}", claim.campaign, account_,
-                  describe_recipient(claim), r.error().message);
+asio::awaitable<void> AccountWorker::record(ClaimedRecipient const& claim, Outcome outcome, TimePoint now) {
+  // A failed record is retried, never dropped: left alone the row would stay `sending` for the
+  // daemon's whole life, its attempt missing from the cap ledger and a sent DM's message id lost.
+  // The account stays busy meanwhile, so it claims nothing else. If the daemon stops first, the
+  // row stays `sending` and the next start turns it into unknown/in_doubt: never a resend.
+  Duration backoff = kRecordRetryFirst;
+  for (;;) {
+    auto r = record_outcome(*env_.db, claim, outcome, now);
+    if (r) break;
+    if (stop_requested_) {
+      spdlog::error("campaign {} account {} recipient {}: cannot record outcome: {}; stopping, so it stays "
+                    "'sending' and becomes unknown/in_doubt at the next start",
+                    claim.campaign, account_, describe_recipient(claim), r.error().message);
+      co_return;
+    }
+    spdlog::error("campaign {} account {} recipient {}: cannot record outcome: {}; trying again in {} s",
+                  claim.campaign, account_, describe_recipient(claim), r.error().message,
+                  std::chrono::duration_cast<std::chrono::seconds>(backoff).count());
+    woken_ = false;  // a wake meant for the main loop must not turn this wait into a busy loop
+    co_await sleep_until(env_.now() + backoff);
+    backoff = std::min<Duration>(backoff * 2, kRecordRetryMax);
   }
   if (env_.on_activity) env_.on_activity();
   // Back in the queue (now or at its retry time): the campaign's other accounts may be idle,
   // asleep with nothing due, and this account may not be the one to send it (stopped, rate-limited).
   bool const queued_again = outcome.state == RecipientState::pending || outcome.state == RecipientState::retrying;
-  if (r && queued_again && env_.on_requeue) env_.on_requeue();
+  if (queued_again && env_.on_requeue) env_.on_requeue();
 }
 
 asio::awaitable<void> AccountWorker::sleep_until(std::optional<TimePoint> until) {
@@ -230,7 +258,7 @@ asio::awaitable<void> AccountWorker::process(ClaimedRecipient claim) {
   if (user_id.empty()) {
     if (auto cached = cached_user(db, claim.username, now, ttl); cached && *cached) {
       if (!(*cached)->exists) {
-        record(claim, Outcome::skipped(ErrorClass::not_found, 0, "user not found (cached)"), now);
+        co_await record(claim, Outcome::skipped(ErrorClass::not_found, 0, "user not found (cached)"), now);
         co_return;
       }
       user_id = (*cached)->user_id;
@@ -241,13 +269,20 @@ asio::awaitable<void> AccountWorker::process(ClaimedRecipient claim) {
   }
   if (user_id.empty() || !can_dm) {
     LookupOutcome lookup = co_await session->lookup(claim.username, user_id, retry_context(attempt, now));
+    // After a stop request no new exchange begins (the stop grace covers just one): no refresh.
     if (auto* stop = std::get_if<decision::AccountStop>(&lookup.decision); stop && stop->refreshable &&
-                                                                           env_.refresh_tokens) {
+                                                                           env_.refresh_tokens && !stop_requested_) {
       if (co_await env_.refresh_tokens(*session, account_))
         lookup = co_await session->lookup(claim.username, user_id, retry_context(attempt, env_.now()));
     }
     now = env_.now();
     if (lookup.user_id) user_id = *lookup.user_id;
+    if (auto* stop = std::get_if<decision::AccountStop>(&lookup.decision); stop && stop->refreshable && stop_requested_) {
+      // An expired access token met during shutdown: the next start refreshes it. Not a reason
+      // to mark the account stopped, nor to use the recipient's attempt.
+      co_await record(claim, back_to_queue(user_id), now);
+      co_return;
+    }
     if (std::holds_alternative<decision::Sent>(lookup.decision)) {
       if (!claim.username.empty() && !user_id.empty()) (void)cache_user(db, claim.username, user_id, now);
       if (lookup.can_dm && !user_id.empty()) (void)cache_can_dm(db, account_, user_id, *lookup.can_dm, now);
@@ -255,31 +290,31 @@ asio::awaitable<void> AccountWorker::process(ClaimedRecipient claim) {
     } else if (auto* failed = std::get_if<decision::FailedPermanent>(&lookup.decision)) {
       if (failed->reason == ErrorClass::not_found) {
         if (!claim.username.empty()) (void)cache_user(db, claim.username, std::nullopt, now);
-        record(claim, Outcome::skipped(ErrorClass::not_found, lookup.http_status, failed->detail), now);
+        co_await record(claim, Outcome::skipped(ErrorClass::not_found, lookup.http_status, failed->detail), now);
       } else if (failed->reason == ErrorClass::cannot_dm) {
         if (!user_id.empty()) (void)cache_can_dm(db, account_, user_id, false, now);
         Outcome o = Outcome::skipped(ErrorClass::cannot_dm, lookup.http_status, failed->detail);
         o.resolved_user_id = user_id;
-        record(claim, o, now);
+        co_await record(claim, o, now);
       } else {
-        record(claim, lookup_failed(failed->reason, lookup.http_status, failed->detail), now);
+        co_await record(claim, lookup_failed(failed->reason, lookup.http_status, failed->detail), now);
       }
       co_return;
     } else if (auto* retry = std::get_if<decision::RetryLater>(&lookup.decision)) {
-      record(claim, lookup_retry(now + retry->delay, retry->reason, lookup.http_status, retry->detail), now);
+      co_await record(claim, lookup_retry(now + retry->delay, retry->reason, lookup.http_status, retry->detail), now);
       co_return;
     } else if (auto* wait = std::get_if<decision::RateLimitedWait>(&lookup.decision)) {
       provider_wait_until_ = wait->until;
       provider_wait_is_daily_ = wait->daily_limit;
-      record(claim, lookup_requeue(ErrorClass::rate_limited, lookup.http_status, wait->detail), now);
+      co_await record(claim, lookup_requeue(ErrorClass::rate_limited, lookup.http_status, wait->detail), now);
       co_return;
     } else if (auto* stop = std::get_if<decision::AccountStop>(&lookup.decision)) {
-      record(claim, lookup_requeue(ErrorClass::account, lookup.http_status, stop->reason), now);
-      stop_account(stop->reason);
+      co_await record(claim, lookup_requeue(ErrorClass::account, lookup.http_status, stop->reason), now);
+      stop_account(session, stop->reason);
       co_return;
     } else if (auto* doubt = std::get_if<decision::InDoubt>(&lookup.decision)) {
       // Lookups are reads; classify never answers InDoubt for them, but be safe.
-      record(claim, lookup_retry(now + policy_.retry.backoff.base, ErrorClass::network, lookup.http_status,
+      co_await record(claim, lookup_retry(now + policy_.retry.backoff.base, ErrorClass::network, lookup.http_status,
                                  doubt->detail),
              now);
       co_return;
@@ -288,7 +323,7 @@ asio::awaitable<void> AccountWorker::process(ClaimedRecipient claim) {
   if (can_dm && !*can_dm) {
     Outcome o = Outcome::skipped(ErrorClass::cannot_dm, 0, "recipient does not accept DMs");
     o.resolved_user_id = user_id;
-    record(claim, o, now);
+    co_await record(claim, o, now);
     co_return;
   }
   if (!user_id.empty() && user_id != claim.user_id) (void)note_resolved_user_id(db, claim, user_id);
@@ -298,19 +333,19 @@ asio::awaitable<void> AccountWorker::process(ClaimedRecipient claim) {
   // it resolved suppressed. Unsent, the recipient goes back to the queue untouched (record turns
   // that into skipped/cancelled for a cancelled campaign).
   if (stop_requested_) {
-    record(claim, back_to_queue(user_id), env_.now());
+    co_await record(claim, back_to_queue(user_id), env_.now());
     co_return;
   }
   auto gate = check_before_send(db, claim, user_id);
   if (!gate) spdlog::error("account {}: cannot check the campaign before sending: {}", account_, gate.error().message);
   if (!gate || *gate == SendGate::hold) {
-    record(claim, back_to_queue(user_id), env_.now());
+    co_await record(claim, back_to_queue(user_id), env_.now());
     co_return;
   }
   if (*gate == SendGate::suppressed) {
     Outcome o = Outcome::skipped(ErrorClass::suppressed);
     o.resolved_user_id = user_id;
-    record(claim, o, now);
+    co_await record(claim, o, now);
     co_return;
   }
 
@@ -318,7 +353,7 @@ asio::awaitable<void> AccountWorker::process(ClaimedRecipient claim) {
   if (claim.dry_run) {
     Outcome o = Outcome::skipped(ErrorClass::dry_run);
     o.resolved_user_id = user_id;
-    record(claim, o, now);
+    co_await record(claim, o, now);
     pacing_until_ = env_.now() + next_gap(policy_.pacing, env_.draw());
     co_return;
   }
@@ -327,7 +362,7 @@ asio::awaitable<void> AccountWorker::process(ClaimedRecipient claim) {
   DmMessage message{user_id, claim.username, claim.text, {}};
   SendOutcome sent = co_await session->send(message, retry_context(attempt, now));
   if (auto* stop = std::get_if<decision::AccountStop>(&sent.decision); stop && stop->refreshable &&
-                                                                       env_.refresh_tokens) {
+                                                                       env_.refresh_tokens && !stop_requested_) {
     // A 401 means the DM was not accepted, so repeating it after a refresh cannot duplicate it.
     if (co_await env_.refresh_tokens(*session, account_)) sent = co_await session->send(message, retry_context(attempt, env_.now()));
   }
@@ -351,12 +386,12 @@ asio::awaitable<void> AccountWorker::process(ClaimedRecipient claim) {
     outcome = Outcome::requeue(ErrorClass::account, r.http_status, stop->reason);
   }
   outcome.resolved_user_id = user_id;
-  record(claim, outcome, end);
+  co_await record(claim, outcome, end);
   spdlog::info("send campaign={} account={} recipient={} outcome={}{}{} http={} latency={}ms", claim.campaign,
                account_, describe_recipient(claim), outcome_name(outcome),
                outcome.reason == ErrorClass::none ? "" : "/", to_string(outcome.reason), r.http_status,
                sent.latency.count());
-  if (auto* stop = std::get_if<decision::AccountStop>(&sent.decision)) stop_account(stop->reason);
+  if (auto* stop = std::get_if<decision::AccountStop>(&sent.decision)) stop_account(session, stop->reason);
   // Pacing runs from the end of every send attempt (SPEC §4.4).
   pacing_until_ = end + next_gap(policy_.pacing, env_.draw());
 }

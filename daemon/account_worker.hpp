@@ -77,8 +77,12 @@ class AccountWorker : public std::enable_shared_from_this<AccountWorker> {
   boost::asio::awaitable<void> process(ClaimedRecipient claim);
   boost::asio::awaitable<void> sleep_until(std::optional<TimePoint> until);
   void show(AccountState state, std::optional<TimePoint> until, std::optional<std::string> last_error = std::nullopt);
-  void record(ClaimedRecipient const& claim, Outcome const& outcome, TimePoint now);
-  void stop_account(std::string reason);
+  /// Records the outcome, retrying a failed write (full disk, lock held past busy_timeout) with
+  /// backoff until it lands or the daemon stops.
+  boost::asio::awaitable<void> record(ClaimedRecipient const& claim, Outcome outcome, TimePoint now);
+  /// Marks the account stopped, unless `used` (the session the refused request went through) was
+  /// replaced by a reload meanwhile.
+  void stop_account(std::shared_ptr<ProviderSession> const& used, std::string reason);
   RetryContext retry_context(int attempt, TimePoint now);
 
   boost::asio::steady_timer timer_;

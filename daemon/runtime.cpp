@@ -308,7 +308,11 @@ class Daemon {
     watchdog_timer_.cancel();
     intake_retry_timer_.cancel();
     for (auto& [_, worker] : workers_) worker->request_stop();
-    const Duration grace = options_.stop_grace.value_or(config_.http.request_timeout + std::chrono::seconds(5));
+    // Long enough for the one exchange a worker may have out when the stop comes (connect, then
+    // request: workers begin no new one after it), plus a margin to record it; shorter than the
+    // unit's TimeoutStopSec=45s with the default timeouts (10 s + 30 s + 2 s).
+    const Duration grace = options_.stop_grace.value_or(config_.http.connect_timeout + config_.http.request_timeout +
+                                                        std::chrono::seconds(2));
     grace_timer_.expires_after(grace);
     grace_timer_.async_wait([this](boost::system::error_code ec) {
       if (ec) return;

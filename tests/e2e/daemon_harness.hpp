@@ -367,6 +367,11 @@ class Setup {
                        username + "'");
     return rows.empty() ? json::object{} : rows.front().as_object();
   }
+  /// How many of the campaign's recipients are claimed with a request out (0 before the import).
+  std::int64_t sending(std::string const& campaign) const {
+    return ws.number("SELECT coalesce(sum(sending), 0) FROM campaign_status WHERE campaign = '" + campaign + "'");
+  }
+
   bool campaign_done(std::string const& campaign) const {
     return ws.number("SELECT count(*) FROM campaign_status WHERE state = 'done' AND campaign = '" + campaign + "'") == 1;
   }

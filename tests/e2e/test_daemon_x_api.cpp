@@ -69,3 +69,25 @@ TEST_CASE("x_api: an expired access token is refreshed once and the send succeed
   CHECK(str(delivered[1].at("recipient_id")) == user_id(1));
   CHECK(daemon->stop(SIGTERM).exit_code == 0);
 }
+
+TEST_CASE("x_api: an expired token met during shutdown is left for the next start: no refresh, no stop, no attempt") {
+  // The lookup takes 1 s and then answers 401 (the access token has expired); SIGTERM comes meanwhile.
+  Setup setup({{"xa-1", "x_api"}}, users_json({"alice"}),
+              R"("faults": [{"kind": "slow", "provider": "x_api", "endpoint": "lookup", "delay": "1s"},
+                            {"kind": "session_expired", "provider": "x_api", "endpoint": "lookup", "times": 1}])",
+              R"({"client_id": "demo-client-id", "revoke_on_refresh_reuse": true})");
+  auto daemon = setup.start();
+  REQUIRE_MESSAGE(daemon, setup.last_log);
+  setup.ws.drop("late.json", R"({"name": "late", "accounts": ["xa-1"], "message": "Hi {{username}}",
+    "recipients": [{"username": "alice"}]})");
+  REQUIRE_MESSAGE(eventually([&] { return setup.sending("late") == 1; }, 10s), daemon->log());
+  auto stopped = daemon->stop(SIGTERM);
+  CHECK(stopped.exit_code == 0);
+  CHECK(token_requests(setup.sim) == 0);  // a refresh is a new exchange: none begins after the stop
+  CHECK(stopped.err.find("OAuth access token refreshed") == std::string::npos);
+  CHECK(str(setup.account("xa-1").at("state")) != "stopped");
+  auto alice = setup.recipient("late", "alice");
+  CHECK(str(alice.at("state")) == "pending");
+  CHECK(alice.at("attempts").as_int64() == 0);
+  CHECK(setup.sim.messages().empty());
+}
