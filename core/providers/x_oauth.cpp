@@ -77,23 +77,23 @@ TokenRefresh parse_x_token_refresh(HttpResponse const& response, ProviderCredent
   if (codec::is_2xx(s)) {
     // A 2xx body from the token endpoint may hold freshly minted tokens the redactor has never
     // seen, so unlike other malformed answers none of it is quoted in the message.
-    const auto set_malformed = [&r](std::string_view what) {
+    const auto reject_unquoted = [&r](std::string_view what) {
       r.signal = ProviderSignal::malformed;
       r.message = std::string(what) + " (body not shown: it may carry new tokens)";
     };
     if (!o) {
-      set_malformed("X token response is not a JSON object");
+      reject_unquoted("X token response is not a JSON object");
       return out;
     }
     const std::string_view access = codec::string_member(*o, "access_token");
     const std::string_view type = codec::string_member(*o, "token_type");
     const auto expires = codec::int_member(*o, "expires_in");
     if (access.empty()) {
-      set_malformed("X token response lacks \"access_token\"");
+      reject_unquoted("X token response lacks \"access_token\"");
     } else if (!type.empty() && !codec::contains_ci(type, "bearer")) {
-      set_malformed("X token response has a token_type other than bearer");
+      reject_unquoted("X token response has a token_type other than bearer");
     } else if (o->contains("expires_in") && (!expires || *expires <= 0 || *expires > 366LL * 24 * 3600)) {
-      set_malformed("X token response has an unusable \"expires_in\"");
+      reject_unquoted("X token response has an unusable \"expires_in\"");
     } else {
       OAuthTokens tokens;
       tokens.access_token = Secret(std::string(access));

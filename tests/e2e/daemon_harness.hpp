@@ -279,6 +279,13 @@ inline std::string users_json(std::vector<std::string> const& open, std::vector<
 /// The id users_json gives the i-th user (0-based).
 inline std::string user_id(int i) { return std::to_string(1000000000000000001LL + i); }
 
+/// How many times `part` occurs in `text` (e.g. a log line).
+inline int count_of(std::string const& text, std::string const& part) {
+  int n = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
 /// A workspace, a simulator whose scenario holds `accounts`, and the matching daemon config.
 class Setup {
  public:

@@ -18,11 +18,6 @@ std::string campaign(std::string const& name, std::vector<std::string> const& ac
          people + "]}";
 }
 
-bool in_flight(Setup& setup, std::string const& name) {
-  auto c = setup.campaign(name);
-  return c.count("sending") && c.at("sending").as_int64() == 1;
-}
-
 }  // namespace
 
 TEST_CASE("a pause that comes while the lookup is out holds the recipient back; resume sends it") {
@@ -31,7 +26,7 @@ TEST_CASE("a pause that comes while the lookup is out holds the recipient back; 
   auto daemon = setup.start();
   REQUIRE_MESSAGE(daemon, setup.last_log);
   setup.ws.drop("hold.json", campaign("hold", {"gx-1"}, {"alice"}));
-  REQUIRE_MESSAGE(eventually([&] { return in_flight(setup, "hold"); }, 10s), daemon->log());
+  REQUIRE_MESSAGE(eventually([&] { return setup.sending("hold") == 1; }, 10s), daemon->log());
   REQUIRE(setup.cli({"pause", "hold"}).exit_code == 0);
 
   REQUIRE_MESSAGE(eventually([&] { return setup.campaign("hold").at("pending").as_int64() == 1; }, 10s),
@@ -52,7 +47,7 @@ TEST_CASE("suppressing the id a username resolves to stops the DM, even when the
   auto daemon = setup.start();
   REQUIRE_MESSAGE(daemon, setup.last_log);
   setup.ws.drop("sup.json", campaign("sup", {"gx-1"}, {"alice"}));
-  REQUIRE_MESSAGE(eventually([&] { return in_flight(setup, "sup"); }, 10s), daemon->log());
+  REQUIRE_MESSAGE(eventually([&] { return setup.sending("sup") == 1; }, 10s), daemon->log());
   REQUIRE(setup.cli({"suppress", user_id(0)}).exit_code == 0);  // alice's id, not her name
 
   REQUIRE_MESSAGE(eventually([&] { return setup.campaign_done("sup"); }, 10s), daemon->log());

@@ -17,12 +17,6 @@ std::string campaign(std::string const& name, std::vector<std::string> const& us
          people + "]}";
 }
 
-std::size_t count_of(std::string const& text, std::string const& part) {
-  std::size_t n = 0;
-  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
-  return n;
-}
-
 }  // namespace
 
 TEST_CASE("an account removed and configured again while its send was out goes on sending") {

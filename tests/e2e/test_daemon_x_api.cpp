@@ -10,12 +10,6 @@ using namespace outreach::test;
 
 namespace {
 
-int count_of(std::string const& text, std::string const& part) {
-  int n = 0;
-  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
-  return n;
-}
-
 std::int64_t token_requests(Simulator const& sim) {
   return sim.stats().at("requests").as_object().at("x_api").as_object().at("token").as_int64();
 }
