@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include <sys/un.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -16,6 +17,9 @@
 #include "core/duration.hpp"
 
 namespace outreach {
+
+static_assert(kMaxUnixSocketPathBytes + 1 == sizeof(sockaddr_un{}.sun_path));
+
 namespace {
 
 std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
@@ -277,7 +281,8 @@ class Loader {
   // ---- sections ----------------------------------------------------------------------------
   void load_root(toml::table const& root, Config& config) {
     check_keys(root, "",
-               {"state_dir", "watch_dir", "log_level", "pacing", "retry", "can_dm", "http", "providers", "accounts"});
+               {"state_dir", "watch_dir", "log_level", "pacing", "retry", "can_dm", "http", "safety", "providers",
+                "accounts"});
     load_paths(root, config);
     if (auto level = get_string(root, "", "log_level")) {
       if (auto parsed = parse_log_level(*level)) {
@@ -292,6 +297,10 @@ class Loader {
     if (auto t = get_table(root, "", "can_dm")) {
       check_keys(*t, "can_dm", {"cache_ttl"});
       get_duration(*t, "can_dm", "cache_ttl", config.can_dm.cache_ttl);
+    }
+    if (auto t = get_table(root, "", "safety")) {
+      check_keys(*t, "safety", {"contact_cooldown"});
+      get_duration(*t, "safety", "contact_cooldown", config.safety.contact_cooldown);
     }
     if (auto t = get_table(root, "", "http")) load_http(*t, config.http);
     std::vector<std::string> declared_providers;
@@ -311,6 +320,14 @@ class Loader {
       std::string resolved = resolve_path(base_dir_, *value);
       while (resolved.size() > 1 && resolved.back() == '/') resolved.pop_back();
       if (key == "state_dir") {
+        // bind() would fail with "File name too long" only once the daemon is starting, naming
+        // nothing; check-config and `run` say it here, before anything is created.
+        const std::string socket = control_socket_path(resolved);
+        if (socket.size() > kMaxUnixSocketPathBytes)
+          error(*root.get(key), std::string(key),
+                "is too long: the daemon's control socket " + socket + " would be " +
+                    std::to_string(socket.size()) + " bytes, over the " + std::to_string(kMaxUnixSocketPathBytes) +
+                    "-byte limit of a Unix socket path (sockaddr_un.sun_path); use a shorter state_dir");
         config.state_dir = std::move(resolved);
       } else {
         config.watch_dir = std::move(resolved);
@@ -380,7 +397,7 @@ class Loader {
       provider.base_url = std::string(default_base_url(*kind));
       bool ok = true;
       if (*kind == ProviderKind::x_api) {
-        check_keys(*table, path, {"client_id", "client_secret", "base_url"});
+        check_keys(*table, path, {"client_id", "client_secret", "base_url", "allow_insecure_http"});
         if (auto id = get_string(*table, path, "client_id")) {
           if (id->empty()) {
             error(*table->get("client_id"), child(path, "client_id"), "is empty");
@@ -397,7 +414,7 @@ class Loader {
           ok = ok && provider.client_secret.has_value();
         }
       } else {
-        check_keys(*table, path, {"api_key", "base_url"});
+        check_keys(*table, path, {"api_key", "base_url", "allow_insecure_http"});
         if (auto key_value = get_secret(*table, path, "api_key")) {
           provider.api_key = std::move(*key_value);
         } else {
@@ -406,10 +423,26 @@ class Loader {
           ok = false;
         }
       }
+      if (toml::node const* allow = table->get("allow_insecure_http")) {
+        if (auto flag = allow->as_boolean()) {
+          provider.allow_insecure_http = flag->get();
+        } else {
+          wrong_type(*allow, child(path, "allow_insecure_http"), "true or false");
+          ok = false;
+        }
+      }
       if (auto url = get_string(*table, path, "base_url")) {
         auto normalized = normalize_base_url(*url);
         if (normalized.has_error()) {
           error(*table->get("base_url"), child(path, "base_url"), normalized.error().message);
+          ok = false;
+        } else if (is_remote_plain_http(*normalized) && !provider.allow_insecure_http) {
+          // Every request carries the provider key and often an account session: on a network
+          // path, plain HTTP hands them to anyone who can watch it.
+          error(*table->get("base_url"), child(path, "base_url"),
+                "uses plain http:// to a host that is not loopback (127.0.0.0/8, ::1, localhost), so keys and "
+                "sessions would travel in clear text; use https://, or set " +
+                    child(path, "allow_insecure_http") + " = true");
           ok = false;
         } else {
           provider.base_url = std::move(*normalized);
@@ -681,6 +714,8 @@ ConfigLoad load_config_file(std::string const& path, SecretEnvironment const& en
   std::filesystem::path dir = std::filesystem::absolute(std::filesystem::path(path), ec).parent_path();
   return load_config_text(text.str(), path, env, ec ? std::string{} : dir.string());
 }
+
+std::string control_socket_path(std::string const& state_dir) { return state_dir + "/" + kControlSocketName; }
 
 std::string default_config_path(SecretEnvironment const& env) {
   if (env.getenv)

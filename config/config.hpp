@@ -3,6 +3,7 @@
 // problem: every problem is collected as one sentence naming the file, line and key path
 // ("outreachd.toml:14: accounts[1].daily_cap: ..."), so an operator fixes them all in one go.
 // Secret values are resolved while loading and never appear in any message.
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,12 @@ struct CanDmConfig {
   Duration cache_ttl{std::chrono::hours{24}};
 };
 
+/// [safety] (SPEC §11); only what is built so far.
+struct SafetyConfig {
+  /// A person messaged by another campaign within this long is skipped (`recently_contacted`); 0 = off.
+  Duration contact_cooldown{0};
+};
+
 struct HttpConfig {
   Duration connect_timeout{10'000};
   Duration request_timeout{30'000};
@@ -44,6 +51,8 @@ struct ProviderConfig {
   /// The API root without a trailing slash; may carry a path prefix ("http://127.0.0.1:8080/getxapi").
   /// default_base_url(kind) when the table has none.
   std::string base_url;
+  /// Allows a plain http:// base_url to a host other than loopback (SPEC §11); off by default.
+  bool allow_insecure_http = false;
   Secret api_key;                      ///< getxapi, twitterapi_io, tweetapi
   std::string client_id;               ///< x_api
   std::optional<Secret> client_secret; ///< x_api; absent for public clients
@@ -74,12 +83,20 @@ struct Config {
   RetryConfig retry;
   CanDmConfig can_dm;
   HttpConfig http;
+  SafetyConfig safety;
   std::vector<ProviderConfig> providers;  ///< in kAllProviders order, only the configured ones
   std::vector<AccountConfig> accounts;    ///< in file order
 
   ProviderConfig const* find_provider(ProviderKind kind) const;
   AccountConfig const* find_account(std::string_view name) const;
 };
+
+/// The daemon's control socket (daemon/control_socket.hpp) is state_dir + "/" + this. It is named
+/// here so that loading a config can check that the path fits a Unix socket address.
+inline constexpr const char* kControlSocketName = "outreachd.ctl";
+/// sockaddr_un.sun_path is 108 bytes on Linux, the terminating NUL included.
+inline constexpr std::size_t kMaxUnixSocketPathBytes = 107;
+std::string control_socket_path(std::string const& state_dir);
 
 struct ConfigLoad {
   std::optional<Config> config;       ///< set exactly when `errors` is empty

@@ -1,6 +1,12 @@
 #include "config/url_check.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <strings.h>
+
+#include <algorithm>
 #include <array>
+#include <string>
 #include <utility>
 
 namespace outreach {
@@ -80,6 +86,36 @@ Result<std::string> normalize_base_url(std::string_view url) {
   // "https://host/prefix/" and "https://host/prefix" name the same root; request paths are appended.
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   return Result<std::string>(boost::system::in_place_value, std::string(scheme) + std::string(authority) + std::string(path));
+}
+
+bool is_loopback_host(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() == 9 && ::strncasecmp(host.data(), "localhost", 9) == 0) return true;
+  if (host.empty() || host.size() >= INET6_ADDRSTRLEN) return false;
+  const std::string text(host);  // inet_pton needs a terminated string
+  in_addr v4{};
+  if (::inet_pton(AF_INET, text.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, text.c_str(), &v6) != 1) return false;
+  unsigned char const* b = v6.s6_addr;
+  const bool zero_prefix = std::all_of(b, b + 10, [](unsigned char c) { return c == 0; });
+  const bool loopback = zero_prefix && b[10] == 0 && b[11] == 0 && b[12] == 0 && b[13] == 0 && b[14] == 0 && b[15] == 1;
+  const bool mapped_v4_loopback = zero_prefix && b[10] == 0xFF && b[11] == 0xFF && b[12] == 127;
+  return loopback || mapped_v4_loopback;
+}
+
+bool is_remote_plain_http(std::string_view base_url) {
+  constexpr std::string_view kHttp = "http://";
+  if (base_url.substr(0, kHttp.size()) != kHttp) return false;
+  const std::string_view rest = base_url.substr(kHttp.size());
+  const std::string_view authority = rest.substr(0, rest.find('/'));
+  std::string_view host = authority;
+  if (!authority.empty() && authority.front() == '[') {
+    host = authority.substr(0, authority.find(']') + 1);
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+  }
+  return !is_loopback_host(host);
 }
 
 std::optional<std::string> proxy_problem(std::string_view proxy) {

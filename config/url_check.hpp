@@ -14,6 +14,15 @@ namespace outreach {
 /// path prefix; no credentials, query or fragment. Returns the URL without trailing slashes.
 Result<std::string> normalize_base_url(std::string_view url);
 
+/// True for a host that names this machine's loopback interface: `localhost`, an IPv4 address in
+/// 127.0.0.0/8, or ::1 (also written as an IPv4-mapped ::ffff:127.x.y.z). `host` is as written in a
+/// URL, an IPv6 address with or without its brackets.
+bool is_loopback_host(std::string_view host);
+
+/// True when a base_url accepted by normalize_base_url is plain http:// to a host that is not
+/// loopback, i.e. its requests (and the keys and sessions in them) would cross a network unencrypted.
+bool is_remote_plain_http(std::string_view base_url);
+
 /// Proxy addresses: `[scheme://][user:pass@]host:port` with scheme http, https, socks4 or socks5,
 /// or tweetapi's own spelling `host:port@user:pass`.
 /// Returns the problem as a sentence fragment, or nullopt when the address is well formed.

@@ -584,6 +584,8 @@ class Handler {
   bool vars_overflow_reported_ = false;
 };
 
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
 std::string describe_syntax_error(error_code const& ec, std::string_view rest) {
   if (ec == json::error::extra_data) return "unexpected text after the end of the campaign object";
   if (ec == json::error::too_deep) return "invalid JSON: nested too deeply";
@@ -627,7 +629,11 @@ struct CampaignJsonParser::Impl {
                              describe_syntax_error(ec, rest));
   }
 
+  void write(std::string_view chunk);
+
   json::basic_parser<Handler> parser;
+  std::string bom_held;  ///< leading bytes that match the start of a BOM, not yet passed on
+  bool bom_decided = false;
   std::size_t line = 1;
   std::size_t column = 1;
   bool saw_content = false;
@@ -638,18 +644,41 @@ struct CampaignJsonParser::Impl {
 CampaignJsonParser::CampaignJsonParser(CampaignJsonEvents events) : impl_(std::make_unique<Impl>(std::move(events))) {}
 CampaignJsonParser::~CampaignJsonParser() = default;
 
-void CampaignJsonParser::feed(std::string_view chunk) {
-  if (impl_->failed || impl_->finished || chunk.empty()) return;
+void CampaignJsonParser::Impl::write(std::string_view chunk) {
+  if (failed || chunk.empty()) return;
   error_code ec;
-  const std::size_t consumed = impl_->parser.write_some(true, chunk.data(), chunk.size(), ec);
-  impl_->advance(chunk.substr(0, consumed));
+  const std::size_t consumed = parser.write_some(true, chunk.data(), chunk.size(), ec);
+  advance(chunk.substr(0, consumed));
   // basic_parser stops at the first byte after a complete document without calling it an error.
   if (!ec && consumed < chunk.size()) ec = json::error::extra_data;
-  if (ec) impl_->syntax_error(ec, chunk.substr(consumed));
+  if (ec) syntax_error(ec, chunk.substr(consumed));
+}
+
+void CampaignJsonParser::feed(std::string_view chunk) {
+  if (impl_->failed || impl_->finished || chunk.empty()) return;
+  if (!impl_->bom_decided) {
+    // Editors on Windows save UTF-8 with a byte-order mark; JSON (RFC 8259 §8.1) lets a parser
+    // ignore it. It may arrive split across chunks, so its bytes are held until it is decided.
+    std::string& held = impl_->bom_held;
+    while (!chunk.empty() && held.size() < kBom.size() && chunk.front() == kBom[held.size()]) {
+      held += chunk.front();
+      chunk.remove_prefix(1);
+    }
+    if (held.size() < kBom.size() && chunk.empty()) return;
+    impl_->bom_decided = true;
+    if (held.size() < kBom.size()) impl_->write(held);  // not a BOM: those bytes are the file's
+    held.clear();
+  }
+  impl_->write(chunk);
 }
 
 void CampaignJsonParser::finish() {
   if (impl_->failed || impl_->finished) return;
+  if (!impl_->bom_decided) {
+    impl_->bom_decided = true;
+    impl_->write(impl_->bom_held);  // a file that is only the start of a BOM
+  }
+  if (impl_->failed) return;
   impl_->finished = true;
   error_code ec;
   impl_->parser.write_some(false, nullptr, 0, ec);

@@ -26,6 +26,14 @@ void append_hex_escape(std::string& out, unsigned char c) {
   out += kHex[c & 0xF];
 }
 
+/// A variable name as part of a location, spelled as the JSON parser spells it in its own problems.
+std::string name_for_location(std::string_view name) {
+  const bool plain = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return is_ascii_alnum(c) || c == '_' || c == '-';
+  });
+  return plain ? std::string(name) : quote_for_problem(name);
+}
+
 /// "(configured: a, b, c)" — names the fix for an unknown account.
 std::string configured_list(AccountNames const& configured) {
   if (configured.empty()) return " (no accounts are configured)";
@@ -157,11 +165,26 @@ std::optional<ValidRecipient> validate_recipient(MessageTemplate const& message,
     problems.add(where.to_string(), "needs a username or a user_id");
     return std::nullopt;
   }
+  // Every variable, not only those this message uses (SPEC §15 says variables, and follow-up
+  // messages may use others); one rule for JSON vars and CSV columns alike.
+  bool controls = false;
+  for (auto const& [name, value] : recipient.vars) {
+    auto const control = find_control_character(value);
+    if (!control) continue;
+    controls = true;
+    const std::string what =
+        "the control character " + describe_control_character(*control) + "; only newline and tab are allowed";
+    if (where.csv_file.empty())
+      problems.add(where.to_string() + ".vars." + name_for_location(name), "contains " + what);
+    else
+      problems.add(where.to_string(), "the " + quote_for_problem(name) + " cell contains " + what);
+  }
   auto rendered = message.render(recipient.vars, recipient.username, recipient.user_id);
   if (!rendered.ok()) {
     problems.add(where.to_string(), std::move(*rendered.error));
     return std::nullopt;
   }
+  if (controls) return std::nullopt;
   return ValidRecipient{std::move(recipient.username), std::move(recipient.user_id), std::move(rendered.text)};
 }
 

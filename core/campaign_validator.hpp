@@ -70,8 +70,10 @@ struct RecipientLocation {
 };
 
 /// Renders the message for a recipient whose username / user_id already passed the identity rules.
-/// On success moves the identity into the result; otherwise adds one problem (naming every
-/// missing variable, bad UTF-8 or the length) and returns nullopt.
+/// On success moves the identity into the result; otherwise returns nullopt after adding one
+/// problem per variable holding a control character other than newline and tab (located at
+/// "recipients[3].vars.name", or at the CSV line naming the column) and one for the rendering
+/// (naming every missing variable, bad UTF-8 or the length).
 std::optional<ValidRecipient> validate_recipient(MessageTemplate const& message, Recipient&& recipient,
                                                  RecipientLocation const& where, ProblemList& problems);
 

@@ -7,7 +7,7 @@
 namespace outreach {
 namespace {
 
-constexpr std::array<std::pair<ErrorClass, std::string_view>, 13> kClassNames{{
+constexpr std::array<std::pair<ErrorClass, std::string_view>, 15> kClassNames{{
     {ErrorClass::none, ""},
     {ErrorClass::rate_limited, "rate_limited"},
     {ErrorClass::server_error, "server_error"},
@@ -21,6 +21,8 @@ constexpr std::array<std::pair<ErrorClass, std::string_view>, 13> kClassNames{{
     {ErrorClass::account, "account"},
     {ErrorClass::in_doubt, "in_doubt"},
     {ErrorClass::cancelled, "cancelled"},
+    {ErrorClass::duplicate, "duplicate"},
+    {ErrorClass::recently_contacted, "recently_contacted"},
 }};
 
 std::string describe(ProviderResult const& r, std::string_view fallback) {

@@ -29,6 +29,8 @@ enum class ErrorClass {
   account,
   in_doubt,
   cancelled,
+  duplicate,           ///< another row of the same person in this campaign was claimed or sent (SPEC §11)
+  recently_contacted,  ///< another campaign messaged this person within [safety] contact_cooldown
 };
 std::string_view to_string(ErrorClass c);
 std::optional<ErrorClass> parse_error_class(std::string_view text);

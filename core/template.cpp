@@ -40,6 +40,11 @@ Result<MessageTemplate> MessageTemplate::compile(std::string_view text) {
   if (auto const bad = find_invalid_utf8(text)) {
     return make_error("message is not valid UTF-8 (invalid byte at byte offset " + std::to_string(*bad) + ")");
   }
+  // Control characters reach the recipient's screen (or a terminal showing the log) as they are.
+  if (auto const control = find_control_character(text)) {
+    return make_error("message contains the control character " + describe_control_character(*control) +
+                      "; only newline and tab are allowed");
+  }
   MessageTemplate t;
   std::string literal;
   auto flush_literal = [&] {

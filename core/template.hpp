@@ -32,8 +32,9 @@ inline constexpr std::size_t kMaxMessageCodePoints = 10'000;
 
 class MessageTemplate {
  public:
-  /// Fails on invalid UTF-8 (message gives the byte offset), an unclosed "{{", a "{{" inside a
-  /// tag, or an empty or malformed variable name (message gives the 1-based character position).
+  /// Fails on invalid UTF-8 (message gives the byte offset), a control character other than newline
+  /// and tab (see find_control_character), an unclosed "{{", a "{{" inside a tag, or an empty or
+  /// malformed variable name (message gives the 1-based character position).
   static Result<MessageTemplate> compile(std::string_view text);
 
   struct Rendered {

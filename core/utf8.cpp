@@ -70,6 +70,40 @@ std::optional<std::size_t> find_invalid_utf8(std::string_view text) {
   return scan.error_offset;
 }
 
+std::optional<ControlCharacter> find_control_character(std::string_view text) {
+  std::size_t position = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto const c = static_cast<unsigned char>(text[i]);
+    if ((c & 0xC0) != 0x80) ++position;
+    // CRLF is a newline as Windows editors and RFC 4180 CSV write it (quoted CSV cells keep it); a
+    // lone CR is not: on a terminal it returns to the start of the line and overwrites the text.
+    if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F) return ControlCharacter{i, position, c};
+    // U+0080..U+009F are exactly the two-byte sequences C2 80..C2 9F.
+    if (c == 0xC2 && i + 1 < text.size()) {
+      auto const next = static_cast<unsigned char>(text[i + 1]);
+      if (next >= 0x80 && next <= 0x9F) return ControlCharacter{i, position, next};
+    }
+  }
+  return std::nullopt;
+}
+
+std::string describe_control_character(ControlCharacter const& control) {
+  static constexpr std::string_view kC0Names[] = {"NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL",
+                                                  "BS",  "HT",  "LF",  "VT",  "FF",  "CR",  "SO",  "SI",
+                                                  "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB",
+                                                  "CAN", "EM",  "SUB", "ESC", "FS",  "GS",  "RS",  "US"};
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = "U+00";
+  out += kHex[(control.code_point >> 4) & 0xF];
+  out += kHex[control.code_point & 0xF];
+  if (control.code_point < 0x20)
+    out += " (" + std::string(kC0Names[control.code_point]) + ")";
+  else if (control.code_point == 0x7F)
+    out += " (DEL)";
+  return out + " at character " + std::to_string(control.position);
+}
+
 std::size_t count_code_points(std::string_view text) {
   std::size_t count = 0;
   for (char c : text) {

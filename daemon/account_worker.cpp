@@ -122,6 +122,15 @@ void AccountWorker::update(WorkerPolicy policy, std::unique_ptr<ProviderSession>
   wake();
 }
 
+void AccountWorker::shift_times(Duration step) {
+  auto shift = [step](TimePoint& t) {
+    if (t != TimePoint{} && t != TimePoint::max()) t += step;
+  };
+  shift(pacing_until_);
+  shift(provider_wait_until_);
+  wake();
+}
+
 RetryContext AccountWorker::retry_context(int attempt, TimePoint now) {
   return RetryContext{attempt, policy_.retry.max_attempts, policy_.retry.backoff, env_.draw(), now};
 }
@@ -158,6 +167,14 @@ asio::awaitable<void> AccountWorker::record(ClaimedRecipient const& claim, Outco
   for (;;) {
     auto r = record_outcome(*env_.db, claim, outcome, now);
     if (r) break;
+    if (!r.error().environmental) {
+      // Not the disk but the record itself: the row is no longer `sending` for this account (another
+      // process changed it, e.g. a second daemon's recovery made it unknown) or the outcome is
+      // invalid. Retrying cannot help and would freeze the account, so say it once and go on.
+      spdlog::error("campaign {} account {} recipient {}: cannot record outcome {}: {}; giving up on this record",
+                    claim.campaign, account_, describe_recipient(claim), outcome_name(outcome), r.error().message);
+      break;
+    }
     if (stop_requested_) {
       spdlog::error("campaign {} account {} recipient {}: cannot record outcome: {}; stopping, so it stays "
                     "'sending' and becomes unknown/in_doubt at the next start",
@@ -326,26 +343,31 @@ asio::awaitable<void> AccountWorker::process(ClaimedRecipient claim) {
     co_await record(claim, o, now);
     co_return;
   }
-  if (!user_id.empty() && user_id != claim.user_id) (void)note_resolved_user_id(db, claim, user_id);
 
   // Last look before the send. A graceful stop lets the in-flight request finish but begins no
-  // new one; and while a lookup was out the campaign may have been paused or cancelled, or the id
-  // it resolved suppressed. Unsent, the recipient goes back to the queue untouched (record turns
-  // that into skipped/cancelled for a cancelled campaign).
+  // new one; and while a lookup was out the campaign may have been paused or cancelled, the
+  // recipient suppressed, or another row of the same person sent. Unsent, the recipient goes back
+  // to the queue untouched (record turns that into skipped/cancelled for a cancelled campaign).
   if (stop_requested_) {
     co_await record(claim, back_to_queue(user_id), env_.now());
     co_return;
   }
-  auto gate = check_before_send(db, claim, user_id);
+  auto gate = check_before_send(db, claim, user_id, GateRules{policy_.contact_cooldown, env_.now()});
   if (!gate) spdlog::error("account {}: cannot check the campaign before sending: {}", account_, gate.error().message);
   if (!gate || *gate == SendGate::hold) {
     co_await record(claim, back_to_queue(user_id), env_.now());
     co_return;
   }
-  if (*gate == SendGate::suppressed) {
-    Outcome o = Outcome::skipped(ErrorClass::suppressed);
+  if (*gate != SendGate::go) {
+    // Recorded straight after the gate, with no suspension between: no other gate runs meanwhile.
+    ErrorClass const reason = *gate == SendGate::suppressed ? ErrorClass::suppressed
+                              : *gate == SendGate::duplicate ? ErrorClass::duplicate
+                                                             : ErrorClass::recently_contacted;
+    Outcome o = Outcome::skipped(reason);
     o.resolved_user_id = user_id;
     co_await record(claim, o, now);
+    spdlog::info("send campaign={} account={} recipient={} outcome=skipped/{}", claim.campaign, account_,
+                 describe_recipient(claim), to_string(reason));
     co_return;
   }
 

@@ -32,6 +32,7 @@ struct WorkerPolicy {
   RetryConfig retry;
   Duration can_dm_ttl{std::chrono::hours{24}};
   int daily_cap = 0;
+  Duration contact_cooldown{0};  ///< [safety] contact_cooldown
 };
 
 /// What all workers share: the database, its group-committed claims, the clock, the random
@@ -62,6 +63,9 @@ class AccountWorker : public std::enable_shared_from_this<AccountWorker> {
   void request_stop();
   /// SIGHUP: new policy and credentials; a stopped account starts again (SPEC §5).
   void update(WorkerPolicy policy, std::unique_ptr<ProviderSession> session);
+  /// The wall clock stepped by `step`: the waits this worker keeps as wall-clock times (pacing, a
+  /// provider's reset) move with it, so they end at the same real instant, and it looks again.
+  void shift_times(Duration step);
 
   bool finished() const { return finished_; }
   bool busy() const { return busy_; }

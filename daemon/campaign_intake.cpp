@@ -1,6 +1,8 @@
 #include "daemon/campaign_intake.hpp"
 
 #include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <memory>
@@ -95,10 +97,17 @@ ByteSource file_source(fs::path const& path, PassMeter* meter = nullptr, bool cs
   };
 }
 
+/// The recipients_csv a pass opened, and whether another process still had it open for writing
+/// (then the pass read none of it).
+struct CsvSeen {
+  fs::path path;
+  bool busy = false;
+};
+
 /// recipients_csv is relative to the campaign file and must stay inside the watch directory, so a
 /// campaign cannot make the daemon read /etc/shadow or another tenant's files.
 Result<ByteSource> confined_csv(fs::path const& campaign_dir, fs::path const& root, std::string const& relative,
-                                PassMeter* meter) {
+                                PassMeter* meter, CsvSeen* seen) {
   const std::string label = "recipients_csv \"" + relative + "\"";
   if (relative.empty()) return make_error(label + " is empty");
   if (fs::path(relative).is_absolute()) return make_error(label + " must be a path relative to the campaign file");
@@ -109,18 +118,31 @@ Result<ByteSource> confined_csv(fs::path const& campaign_dir, fs::path const& ro
   if (ec) return make_error(label + " cannot be resolved: " + ec.message());
   auto [root_end, _] = std::mismatch(canonical_root.begin(), canonical_root.end(), resolved.begin(), resolved.end());
   if (root_end != canonical_root.end()) return make_error(label + " is outside the watch directory");
-  if (!fs::exists(resolved)) return make_error(label + " does not exist");
-  if (!fs::is_regular_file(resolved)) return make_error(label + " is not a regular file");
+  // The error_code overloads: this runs inside Asio handlers, where an exception ends the daemon.
+  std::error_code status_ec;
+  const fs::file_status status = fs::status(resolved, status_ec);
+  if (status.type() == fs::file_type::not_found) return make_error(label + " does not exist");
+  if (status_ec) return make_error(label + " cannot be read: " + status_ec.message());
+  if (!fs::is_regular_file(status)) return make_error(label + " is not a regular file");
+  if (seen) {
+    seen->path = resolved;
+    // Rows read now would be the part written so far (SPEC §15 "Files").
+    if (is_open_for_writing(resolved)) {
+      seen->busy = true;
+      return make_error(label + " is still open for writing");
+    }
+  }
   File probe = open_file(resolved);
   if (!probe) return make_error(label + " cannot be read");
   return file_source(resolved, meter, /*csv=*/true);
 }
 
-CampaignSources sources_for(fs::path const& file, fs::path const& csv_root, PassMeter* meter = nullptr) {
+CampaignSources sources_for(fs::path const& file, fs::path const& csv_root, PassMeter* meter = nullptr,
+                            CsvSeen* seen = nullptr) {
   CampaignSources sources;
   sources.open_json = [file, meter] { return file_source(file, meter); };
-  sources.open_csv = [dir = file.parent_path(), csv_root, meter](std::string const& relative) {
-    return confined_csv(dir, csv_root, relative, meter);
+  sources.open_csv = [dir = file.parent_path(), csv_root, meter, seen](std::string const& relative) {
+    return confined_csv(dir, csv_root, relative, meter, seen);
   };
   return sources;
 }
@@ -141,14 +163,57 @@ IntakeResult keep_for_later(fs::path const& file, std::string campaign, Error co
   return out;
 }
 
+std::string tried_again(fs::path const& file) {
+  return " (" + file.filename().string() +
+         " stays in the watch directory and is tried again within a minute, or at once on SIGHUP)";
+}
+
 IntakeResult reject(fs::path const& file, std::string text, std::string campaign) {
   IntakeResult out;
   out.campaign = std::move(campaign);
   out.summary = text.substr(0, text.find('\n'));
   auto moved = move_to_rejected(file, text);
-  if (moved) out.moved_to = *moved;
-  else out.summary += " (" + moved.error().message + ")";
+  if (moved) {
+    out.moved_to = *moved;
+  } else if (moved.error().environmental) {
+    // rejected/ cannot take it (a file named `rejected`, say): losing the file or its reasons
+    // would be worse than waiting for the operator to fix that.
+    out.waiting = IntakeWait::destination;
+    out.waiting_for = moved.error().message;
+    if (!out.summary.empty() && out.summary.back() == ':') out.summary.pop_back();
+    out.summary += ", but " + moved.error().message + tried_again(file);
+  } else {
+    out.summary += " (" + moved.error().message + ")";
+  }
   return out;
+}
+
+/// Nothing is imported and nothing rejected: the file is offered again once the writer is done.
+IntakeResult wait_for(fs::path const& file, std::string campaign, IntakeWait wait, std::string waiting_for,
+                      std::string summary) {
+  IntakeResult out;
+  out.campaign = std::move(campaign);
+  out.waiting = wait;
+  out.waiting_for = std::move(waiting_for);
+  out.summary = file.filename().string() + ": " + std::move(summary);
+  return out;
+}
+
+IntakeResult wait_for_writer(fs::path const& file, std::string campaign) {
+  return wait_for(file, std::move(campaign), IntakeWait::writer, "the writer",
+                  "still open for writing; it stays in the watch directory until it is closed");
+}
+
+IntakeResult wait_for_csv(fs::path const& file, std::string campaign, fs::path const& csv) {
+  return wait_for(file, std::move(campaign), IntakeWait::csv_writer, csv.string(),
+                  "waits for its recipients_csv " + csv.filename().string() +
+                      ", still open for writing; nothing is imported until it is closed");
+}
+
+IntakeResult wait_for_stable(fs::path const& file, std::string campaign) {
+  return wait_for(file, std::move(campaign), IntakeWait::changed, "unchanged content",
+                  "the file or its recipients_csv changed while it was being read; nothing was imported, and it "
+                  "is read again when its writer closes it (or within a minute)");
 }
 
 }  // namespace
@@ -169,14 +234,25 @@ ValidationReport validate_campaign_file(fs::path const& file, fs::path const& cs
 
 IntakeResult process_campaign_file(Database& db, fs::path const& file, fs::path const& watch_dir,
                                    AccountNames const& accounts, TimePoint now, IntakeProgress const& progress) {
+  // Whoever found it (start-up scan, rescan, reload, an event for an earlier writer), a file still
+  // open for writing is not complete: its close brings it back (IN_CLOSE_WRITE).
+  if (is_open_for_writing(file)) return wait_for_writer(file, {});
   if (!open_file(file)) return reject(file, file.filename().string() + ": rejected: cannot be read\n", {});
 
   // Validate completely before opening a write transaction, so a bad file never holds the
   // database; only then stream the same recipients into the import. The first pass also
   // fingerprints the bytes; the second checks that it read the same ones.
   PassMeter validation(IntakePass::validating, progress);
-  CampaignReport report = read_campaign(sources_for(file, watch_dir, &validation), accounts, {});
-  if (!report.problems.empty()) return reject(file, problems_text(file, report), report.header.name);
+  CsvSeen csv;
+  CampaignReport report = read_campaign(sources_for(file, watch_dir, &validation, &csv), accounts, {});
+  if (csv.busy) return wait_for_csv(file, report.header.name, csv.path);
+  if (!report.problems.empty()) {
+    // A writer that opened either file after the checks above explains a truncated read better
+    // than the file does.
+    if (is_open_for_writing(file)) return wait_for_writer(file, report.header.name);
+    if (!csv.path.empty() && is_open_for_writing(csv.path)) return wait_for_csv(file, report.header.name, csv.path);
+    return reject(file, problems_text(file, report), report.header.name);
+  }
   const std::string hash = validation.content_hash();
 
   auto session = begin_import(db, report.header, file.filename().string(), hash, now);
@@ -190,19 +266,21 @@ IntakeResult process_campaign_file(Database& db, fs::path const& file, fs::path 
   if (!session->already_imported()) {
     std::optional<Error> add_error;
     PassMeter import(IntakePass::importing, progress);
-    CampaignReport second = read_campaign(sources_for(file, watch_dir, &import), accounts, [&](ValidRecipient&& r) {
-      if (add_error) return;
-      if (auto added = session->add(r); !added) add_error = added.error();
-    });
-    // The file changed between the passes (it should not: it was complete when we were told).
-    if (!second.problems.empty()) return reject(file, problems_text(file, second), report.header.name);
-    if (import.content_hash() != hash) {
+    CsvSeen csv_again;
+    CampaignReport second =
+        read_campaign(sources_for(file, watch_dir, &import, &csv_again), accounts, [&](ValidRecipient&& r) {
+          if (add_error) return;
+          if (auto added = session->add(r); !added) add_error = added.error();
+        });
+    // Someone wrote between the passes: what this pass read is not what was validated (it may be
+    // a CSV half rewritten), so none of it is imported. The complete file is read next time.
+    if (csv_again.busy) {
       session->rollback();
-      return reject(file,
-                    file.filename().string() +
-                        ": rejected: the file (or its recipients_csv) changed while it was being imported; "
-                        "write it elsewhere and move it into the watch directory when it is complete\n",
-                    report.header.name);
+      return wait_for_csv(file, report.header.name, csv_again.path);
+    }
+    if (!second.problems.empty() || import.content_hash() != hash) {
+      session->rollback();
+      return wait_for_stable(file, report.header.name);
     }
     if (add_error) {
       session->rollback();
@@ -217,6 +295,11 @@ IntakeResult process_campaign_file(Database& db, fs::path const& file, fs::path 
   out.recipients = summary->total;
   auto moved = move_to_accepted(file);
   if (moved) out.moved_to = *moved;
+  else if (moved.error().environmental) {
+    // Imported all the same; offered again, it is "imported before" and moved once accepted/ works.
+    out.waiting = IntakeWait::destination;
+    out.waiting_for = moved.error().message;
+  }
   if (summary->already_imported) {
     out.summary = "campaign " + report.header.name + " from " + file.filename().string() +
                   " was imported before; nothing changed";
@@ -225,8 +308,48 @@ IntakeResult process_campaign_file(Database& db, fs::path const& file, fs::path 
                   std::to_string(summary->total) + " recipients (" + std::to_string(summary->duplicates) +
                   " duplicates collapsed, " + std::to_string(summary->suppressed) + " suppressed)";
   }
-  if (!moved) out.summary += "; " + moved.error().message;
+  if (!moved && out.waiting != IntakeWait::none) out.summary += ", but " + moved.error().message + tried_again(file);
+  else if (!moved) out.summary += "; " + moved.error().message;
   return out;
+}
+
+bool IntakeWaitlist::report(fs::path const& file, IntakeResult const& result) {
+  if (result.waiting == IntakeWait::none) {
+    waiting_.erase(file);
+    if (result.accepted) spdlog::info("{}", result.summary);
+    else if (result.retry_later) spdlog::error("{}", result.summary);
+    else spdlog::warn("{}", result.summary);
+    return result.retry_later;
+  }
+  Entry& entry = waiting_[file];
+  const bool known = entry.wait == result.waiting && entry.waiting_for == result.waiting_for;
+  entry = Entry{result.waiting, result.waiting_for};
+  if (known) {
+    spdlog::debug("{}", result.summary);
+    return true;
+  }
+  switch (result.waiting) {
+    case IntakeWait::writer:
+    case IntakeWait::csv_writer: spdlog::info("{}", result.summary); break;
+    case IntakeWait::changed: spdlog::warn("{}", result.summary); break;
+    case IntakeWait::destination:
+    case IntakeWait::none: spdlog::error("{}", result.summary); break;
+  }
+  return true;
+}
+
+std::vector<fs::path> IntakeWaitlist::waiting_on_other_files() const {
+  std::vector<fs::path> out;
+  for (auto const& [file, entry] : waiting_)
+    if (entry.wait == IntakeWait::csv_writer || entry.wait == IntakeWait::changed) out.push_back(file);
+  return out;
+}
+
+void IntakeWaitlist::forget_missing() {
+  std::erase_if(waiting_, [](auto const& item) {
+    struct stat st{};
+    return ::lstat(item.first.c_str(), &st) != 0;
+  });
 }
 
 }  // namespace outreach

@@ -19,6 +19,7 @@
 #include "core/iso_time.hpp"
 #include "daemon/cli.hpp"
 #include "daemon/cli_db.hpp"
+#include "storage/directory_lock.hpp"
 #include "storage/campaign_plans.hpp"
 #include "storage/status.hpp"
 
@@ -46,30 +47,9 @@ struct Snapshot {
   std::vector<Eta> etas;                ///< one per campaign when `pacing` is known
 };
 
-/// The pid holding the daemon's single-instance lock on state_dir, found in /proc/locks by the lock
-/// file's inode: no lock is taken, so a daemon starting at this moment is never disturbed.
-std::optional<long> daemon_pid(std::string const& state_dir) {
-  struct stat st {};
-  const std::string lock = (fs::path(state_dir) / kLockFileName).string();
-  if (::stat(lock.c_str(), &st) != 0) return std::nullopt;
-  std::ifstream locks("/proc/locks");
-  for (std::string line; std::getline(locks, line);) {
-    // "1: FLOCK  ADVISORY  WRITE 4242 08:01:1234567 0 EOF" (a "->" marks blocked waiters)
-    std::istringstream fields(line);
-    std::string ordinal, kind, mode, access, pid, where;
-    if (!(fields >> ordinal >> kind)) continue;
-    if (kind == "->") continue;
-    if (!(fields >> mode >> access >> pid >> where) || kind != "FLOCK") continue;
-    const auto colon = where.rfind(':');
-    if (colon == std::string::npos || where.substr(colon + 1) != std::to_string(st.st_ino)) continue;
-    try {
-      return std::stol(pid);
-    } catch (...) {
-      return std::nullopt;
-    }
-  }
-  return std::nullopt;
-}
+/// The pid holding the daemon's single-instance lock on state_dir (a flock on the directory,
+/// found in /proc/locks): no lock is taken, so a daemon starting at this moment is never disturbed.
+std::optional<long> daemon_pid(std::string const& state_dir) { return flock_holder_pid(state_dir); }
 
 std::optional<TimePoint> parse_time(std::optional<std::string> const& text) {
   if (!text) return std::nullopt;

@@ -33,7 +33,7 @@ struct ControlSocket::Impl : std::enable_shared_from_this<Impl> {
 
 ControlSocket::ControlSocket(boost::asio::io_context& io, std::string const& state_dir,
                              std::function<void(std::string)> on_message)
-    : impl_(std::make_shared<Impl>(io, state_dir + "/" + kControlSocketName, std::move(on_message))) {
+    : impl_(std::make_shared<Impl>(io, control_socket_path(state_dir), std::move(on_message))) {
   // A socket file left by a killed daemon would make bind fail; the single-instance lock, taken
   // before this, guarantees no live daemon owns it.
   std::error_code ignored;
@@ -54,7 +54,7 @@ void ControlSocket::close() {
 }
 
 bool notify_daemon(std::string const& state_dir, std::string const& message) {
-  const std::string path = state_dir + "/" + kControlSocketName;
+  const std::string path = control_socket_path(state_dir);
   sockaddr_un addr{};
   if (path.size() >= sizeof(addr.sun_path)) return false;
   addr.sun_family = AF_UNIX;

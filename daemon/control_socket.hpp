@@ -6,13 +6,13 @@
 #include <memory>
 #include <string>
 
+#include "config/config.hpp"  // kControlSocketName, control_socket_path (checked when a config loads)
+
 namespace boost::asio {
 class io_context;
 }
 
 namespace outreach {
-
-inline constexpr const char* kControlSocketName = "outreachd.ctl";
 
 /// The daemon's end: receives datagrams and calls `on_message` with their text.
 class ControlSocket {

@@ -67,6 +67,7 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kMaxCachedUrls = 256;  // base URLs come from the config: a handful in practice
+constexpr std::size_t kMaxInterimResponses = 32;
 
 using TlsStream = ssl::stream<beast::tcp_stream>;
 
@@ -306,41 +307,64 @@ asio::awaitable<void> exchange(std::shared_ptr<State> st, Stream& stream, Connec
   }
   written = true;
 
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(static_cast<std::uint64_t>(st->options.max_response_bytes));
-  parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(st->options.max_response_header_bytes, UINT32_MAX)));
-  if (request.method() == http::verb::head) parser.skip(true);
-  auto [read_ec, read_n] = co_await http::async_read(stream, connection.buffer, parser, use_tuple);
-  (void)read_n;
-  if (read_ec) {
-    if (is_timeout(read_ec)) {
-      out.transport = Transport::timed_out_after_write;
-      out.error = "no complete response within " + std::to_string(st->options.request_timeout.count()) + " ms";
-    } else if (read_ec == http::error::body_limit) {
-      out.transport = Transport::failed_after_write;
-      out.error = "response body larger than " + std::to_string(st->options.max_response_bytes) + " bytes";
-      if (parser.is_header_done()) out.response.status = static_cast<int>(parser.get().result_int());
-    } else if (read_ec == http::error::header_limit) {
-      out.transport = Transport::failed_after_write;
-      out.error = "response headers larger than " + std::to_string(st->options.max_response_header_bytes) + " bytes";
-    } else if (read_ec == http::error::end_of_stream || read_ec == http::error::partial_message ||
-               read_ec == ssl::error::stream_truncated || read_ec == asio::error::connection_reset ||
-               read_ec == asio::error::eof) {
-      out.transport = Transport::failed_after_write;
-      out.error = "connection closed before a complete response";
-    } else {
-      out.transport = Transport::failed_after_write;
-      out.error = "reading the response failed: " + read_ec.message();
+  // RFC 9110 §15.2: a server may send interim 1xx responses (100 Continue, 103 Early Hints) before
+  // the final one, and only the final one answers the request. Beast parses a 1xx as a complete
+  // message with no body, so each one is read with its own parser and dropped.
+  for (std::size_t interim = 0;; ++interim) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(static_cast<std::uint64_t>(st->options.max_response_bytes));
+    parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(st->options.max_response_header_bytes, UINT32_MAX)));
+    if (request.method() == http::verb::head) parser.skip(true);
+    auto [read_ec, read_n] = co_await http::async_read(stream, connection.buffer, parser, use_tuple);
+    (void)read_n;
+    if (read_ec) {
+      if (is_timeout(read_ec)) {
+        out.transport = Transport::timed_out_after_write;
+        out.error = "no complete response within " + std::to_string(st->options.request_timeout.count()) + " ms";
+      } else if (read_ec == http::error::body_limit) {
+        out.transport = Transport::failed_after_write;
+        out.error = "response body larger than " + std::to_string(st->options.max_response_bytes) + " bytes";
+        if (parser.is_header_done()) out.response.status = static_cast<int>(parser.get().result_int());
+      } else if (read_ec == http::error::header_limit) {
+        out.transport = Transport::failed_after_write;
+        out.error = "response headers larger than " + std::to_string(st->options.max_response_header_bytes) + " bytes";
+      } else if (read_ec == http::error::end_of_stream || read_ec == http::error::partial_message ||
+                 read_ec == ssl::error::stream_truncated || read_ec == asio::error::connection_reset ||
+                 read_ec == asio::error::eof) {
+        out.transport = Transport::failed_after_write;
+        out.error = "connection closed before a complete response";
+      } else {
+        out.transport = Transport::failed_after_write;
+        out.error = "reading the response failed: " + read_ec.message();
+      }
+      co_return;
     }
+
+    auto& res = parser.get();
+    const unsigned status = res.result_int();
+    if (status == 101) {
+      // We never ask to upgrade; whatever follows on this connection is not an HTTP answer to us.
+      out.transport = Transport::failed_after_write;
+      out.error = "the server switched protocols (101), which the request did not ask for";
+      co_return;
+    }
+    if (status / 100 == 1) {
+      // The request timeout still bounds the whole exchange; this only stops a server that streams
+      // interim responses fast from keeping us busy until then.
+      if (interim == kMaxInterimResponses) {
+        out.transport = Transport::failed_after_write;
+        out.error = "more than " + std::to_string(kMaxInterimResponses) + " interim (1xx) responses and no final one";
+        co_return;
+      }
+      continue;
+    }
+    out.transport = Transport::responded;
+    out.response.status = static_cast<int>(status);
+    for (auto const& field : res) out.response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    out.response.body = std::move(res.body());
+    keep = res.keep_alive() && res.version() >= 11;
     co_return;
   }
-
-  auto& res = parser.get();
-  out.transport = Transport::responded;
-  out.response.status = static_cast<int>(res.result_int());
-  for (auto const& field : res) out.response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  out.response.body = std::move(res.body());
-  keep = res.keep_alive() && res.version() >= 11;
 }
 
 asio::awaitable<HttpExchange> send_impl(std::shared_ptr<State> st, std::string base_url, HttpRequest request) {

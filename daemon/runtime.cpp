@@ -24,10 +24,13 @@
 #include "daemon/http_client.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/provider_session.hpp"
+#include "daemon/step_aware_clock.hpp"
 #include "daemon/systemd_notify.hpp"
 #include "daemon/watch_dir.hpp"
 #include "storage/accounts.hpp"
+#include "storage/clock_shift.hpp"
 #include "storage/database.hpp"
+#include "storage/directory_lock.hpp"
 #include "storage/queue.hpp"
 #include "storage/status.hpp"
 #include "storage/tokens.hpp"
@@ -50,7 +53,8 @@ HttpClientOptions client_options(Config const& config) {
 }
 
 WorkerPolicy policy_for(Config const& config, AccountConfig const& account) {
-  return WorkerPolicy{config.pacing, config.retry, config.can_dm.cache_ttl, account.effective_cap};
+  return WorkerPolicy{config.pacing, config.retry, config.can_dm.cache_ttl, account.effective_cap,
+                      config.safety.contact_cooldown};
 }
 
 std::vector<ConfiguredAccount> configured_accounts(Config const& config) {
@@ -84,7 +88,8 @@ class Daemon {
         grace_timer_(io),
         intake_retry_timer_(io),
         rng_(std::random_device{}()),
-        claims_(io.get_executor(), db, wall_now) {}
+        clock_([this](Duration step) { on_clock_step(step); }),
+        claims_(io.get_executor(), db, [this] { return clock_.now(); }) {}
 
   /// Start-up after the lock, recovery and account sync. Throws on a start-up problem.
   void start() {
@@ -94,7 +99,13 @@ class Daemon {
       if (message.rfind("reload", 0) == 0) reload();
       else wake_all();
     });
-    watch_ = std::make_unique<WatchDir>(io_, config_.watch_dir, [this](fs::path const& file) { intake(file); });
+    watch_ = std::make_unique<WatchDir>(
+        io_, config_.watch_dir, [this](fs::path const& file) { intake(file); },
+        // Any closed file may be the recipients_csv a waiting campaign needs; CSVs name no campaign.
+        [this](fs::path const&) {
+          for (auto const& file : intake_waitlist_.waiting_on_other_files())
+            if (is_regular_non_symlink(file)) intake(file);
+        });
     watch_->start();  // also processes the files already there
     for (auto& [_, worker] : workers_) worker->start();
     notifier_.ready();
@@ -121,7 +132,7 @@ class Daemon {
     if (account.provider == ProviderKind::x_api) {
       // The rotated pair in the database wins over the config's, unless the config's changed.
       StoredOAuthTokens from_config{account.access_token, account.refresh_token, std::nullopt};
-      auto adopted = adopt_oauth_tokens(db_, account.name, from_config, wall_now());
+      auto adopted = adopt_oauth_tokens(db_, account.name, from_config, clock_.now());
       if (adopted) {
         ac.access_token = adopted->access_token;
         ac.refresh_token = adopted->refresh_token;  // so the codecs scrub it from any echoed text
@@ -135,7 +146,7 @@ class Daemon {
     WorkerEnv env;
     env.db = &db_;
     env.claims = &claims_;
-    env.now = wall_now;
+    env.now = [this] { return clock_.now(); };
     env.draw = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); };
     env.on_activity = [this] { on_activity(); };
     // Only idle workers: the others wake on their own timers and claim it then, and waking a
@@ -177,7 +188,7 @@ class Daemon {
       co_return false;
     }
     TokenRefresh refreshed =
-        parse_x_token_refresh(exchange.response, session.provider(), credentials, wall_now());
+        parse_x_token_refresh(exchange.response, session.provider(), credentials, clock_.now());
     if (!refreshed.tokens) {
       spdlog::error("account {}: token refresh refused: HTTP {} {}", account, exchange.response.status,
                     refreshed.result.message);
@@ -186,7 +197,7 @@ class Daemon {
     StoredOAuthTokens rotated{refreshed.tokens->access_token,
                               refreshed.tokens->refresh_token.value_or((*stored)->refresh_token),
                               refreshed.tokens->expires_at};
-    if (auto saved = save_rotated_tokens(db_, account, rotated, wall_now()); !saved) {
+    if (auto saved = save_rotated_tokens(db_, account, rotated, clock_.now()); !saved) {
       // Without the new refresh token on disk, using the new access token risks losing the
       // account's authorization at the next restart: stop instead.
       spdlog::error("account {}: cannot store the rotated refresh token: {}", account, saved.error().message);
@@ -199,14 +210,11 @@ class Daemon {
 
   void intake(fs::path const& file) {
     if (stopping_) return;
-    IntakeResult result = process_campaign_file(db_, file, config_.watch_dir, account_names(config_), wall_now(),
+    IntakeResult result = process_campaign_file(db_, file, config_.watch_dir, account_names(config_), clock_.now(),
                                                 [&](IntakePass pass, std::int64_t bytes) {
                                                   busy_importing(file, pass, bytes);
                                                 });
-    if (result.accepted) spdlog::info("{}", result.summary);
-    else if (result.retry_later) spdlog::error("{}", result.summary);
-    else spdlog::warn("{}", result.summary);
-    if (result.retry_later) retry_intake_later();
+    if (intake_waitlist_.report(file, result)) retry_intake_later();
     wake_all();
     on_activity();
   }
@@ -222,13 +230,17 @@ class Daemon {
                      ": " + std::to_string(bytes >> 20) + " MiB read");
   }
 
-  /// A campaign file kept because the database failed (a full disk, say) is offered again in a
-  /// minute, or at once on SIGHUP. The timer runs only while such a file waits: no idle cost.
+  /// A campaign file kept because the database failed (a full disk, say), or left waiting (for a
+  /// writer to close it or its CSV, or for accepted/ or rejected/ to be usable), is offered again
+  /// in a minute, or at once on SIGHUP. The timer runs only while such a file waits: no idle cost.
   void retry_intake_later() {
     if (intake_retry_pending_ || stopping_) return;
     intake_retry_pending_ = true;
     intake_retry_timer_.expires_after(kIntakeRetry);
     intake_retry_timer_.async_wait([this](boost::system::error_code ec) {
+      // Cancelled by a SIGHUP, whose rescan may already have armed the next wait: that one owns the
+      // flag now (clearing it here would make the next SIGHUP skip its rescan).
+      if (ec == asio::error::operation_aborted) return;
       intake_retry_pending_ = false;
       if (!ec && !stopping_ && watch_) rescan_watch_dir();
     });
@@ -239,6 +251,20 @@ class Daemon {
       spdlog::error("{}", scanned.error().message);
       retry_intake_later();
     }
+    intake_waitlist_.forget_missing();
+  }
+
+  /// The wall clock jumped (NTP after a suspended VM, `date -s`): what is stored relative to now
+  /// moves with it, before anyone acts on the new reading, so caps and waits hold in real time.
+  void on_clock_step(Duration step) {
+    auto const seconds = std::chrono::duration<double>(step).count();
+    spdlog::warn("the wall clock stepped {} by {:.3f} s (measured against CLOCK_BOOTTIME); the send ledger, retry "
+                 "times and waits move with it, so caps and pacing hold in real time",
+                 seconds > 0 ? "forwards" : "backwards", seconds > 0 ? seconds : -seconds);
+    if (auto r = shift_for_clock_step(db_, step); !r)
+      spdlog::error("cannot move the stored times after the clock step: {}; daily caps may be off by the step",
+                    r.error().message);
+    for (auto& [_, worker] : workers_) worker->shift_times(step);
   }
 
   void wake_all() {
@@ -400,9 +426,11 @@ class Daemon {
   asio::steady_timer grace_timer_;
   asio::steady_timer intake_retry_timer_;
   std::mt19937_64 rng_;
+  StepAwareClock clock_;
   ClaimCoalescer claims_;  // before workers_: they use it until they are destroyed
   SystemdNotifier notifier_;
   std::map<std::string, std::shared_ptr<AccountWorker>> workers_;
+  IntakeWaitlist intake_waitlist_;  // before watch_: its callbacks use it
   std::unique_ptr<WatchDir> watch_;
   std::unique_ptr<ControlSocket> control_;
   bool stopping_ = false;
@@ -427,6 +455,9 @@ int run_daemon(Config config, RuntimeOptions const& options) {
   // A file-size limit (LimitFSIZE=, ulimit -f) must fail a write with EFBIG, which SQLite reports
   // and rolls back like a full disk, rather than kill the daemon mid-transaction.
   ::signal(SIGXFSZ, SIG_IGN);
+  // is_open_for_writing() takes a read lease for an instant; a writer opening the file then
+  // breaks it with SIGIO, whose default action would kill the daemon.
+  ::signal(SIGIO, SIG_IGN);
   for (auto const& [dir, key] : {std::pair{config.state_dir, "state_dir"}, std::pair{config.watch_dir, "watch_dir"}}) {
     if (auto r = prepare_directory(dir, key); !r) {
       std::fprintf(stderr, "outreachd: %s\n", r.error().message.c_str());
@@ -437,6 +468,18 @@ int run_daemon(Config config, RuntimeOptions const& options) {
   if (!lock) {
     std::fprintf(stderr, "outreachd: %s\n", lock.error().message.c_str());
     return 1;
+  }
+  // Two daemons with different state directories but one watch directory would both import every
+  // file. (The same directory for both is already covered by the state lock, and a second flock on
+  // it from this process would conflict with the first.)
+  std::optional<DirectoryLock> watch_lock;
+  if (std::error_code ec; !fs::equivalent(config.state_dir, config.watch_dir, ec)) {
+    auto taken = DirectoryLock::acquire(config.watch_dir, "watch directory");
+    if (!taken) {
+      std::fprintf(stderr, "outreachd: %s\n", taken.error().message.c_str());
+      return 1;
+    }
+    watch_lock.emplace(std::move(*taken));
   }
   auto db = Database::open(database_path(config.state_dir));
   if (!db) {

@@ -24,7 +24,9 @@ class WatchDir {
   using OnFile = std::function<void(std::filesystem::path const&)>;
 
   /// Throws with a clear sentence if the directory cannot be watched (a start-up error).
-  WatchDir(boost::asio::io_context& io, std::filesystem::path dir, OnFile on_file);
+  /// `on_other_file` hears of every other regular file closed after writing or renamed in (not
+  /// hidden or `.tmp`/`.part`): a recipients_csv a waiting campaign may need. Scans never report them.
+  WatchDir(boost::asio::io_context& io, std::filesystem::path dir, OnFile on_file, OnFile on_other_file = {});
   ~WatchDir();
   WatchDir(WatchDir const&) = delete;
   WatchDir& operator=(WatchDir const&) = delete;
@@ -34,8 +36,9 @@ class WatchDir {
   /// harmless because processing moves it away.)
   void start();
   /// Hands every campaign file present to on_file again, in name order: for files kept because
-  /// the database failed, once there may be room again. An unreadable directory is an error
-  /// result, never an exception (this runs inside Asio handlers).
+  /// the database failed, once there may be room again, and for files left waiting (a writer, a
+  /// blocked accepted/ or rejected/). An unreadable directory is an error result, never an
+  /// exception (this runs inside Asio handlers).
   Result<void> rescan();
   void close();
 
@@ -47,13 +50,27 @@ class WatchDir {
 /// True for a regular file that is not a symlink (symlinks could point outside the directory).
 bool is_regular_non_symlink(std::filesystem::path const& path);
 
-/// `dir/name`, or `dir/stem.N.ext` with the smallest N ≥ 1 that is free.
-std::filesystem::path free_destination(std::filesystem::path const& dir, std::string const& name);
+/// True while another process holds `path` open for writing (SPEC §15 "Files"): a file found by a
+/// scan may still be growing, and only its close says it is complete. Told by a read lease, which
+/// the kernel refuses while any writer has the file open; it is released at once. When no lease
+/// can be taken (EACCES: the file belongs to another user and the daemon lacks CAP_LEASE; a file
+/// system without leases) the file counts as complete, as before, and that is logged at debug.
+bool is_open_for_writing(std::filesystem::path const& path);
 
-/// Moves a processed file into watch_dir/accepted/.
+/// Moves a processed file into watch_dir/accepted/ under its own name, or `stem.N.ext` with the
+/// smallest free N ≥ 1.
+///
+/// accepted/ and rejected/ live in a directory others can write, so nothing here follows a
+/// symlink or replaces an existing name: the subdirectory is opened with O_NOFOLLOW (a symlink
+/// named `accepted` is refused, not followed), and the file moved relative to that descriptor
+/// with RENAME_NOREPLACE. A failure that leaves the file where it was because accepted/ or
+/// rejected/ cannot take it (not a directory, a symlink, no permission, a full disk) is an
+/// `environmental` error: the caller keeps the file and tries again later.
 Result<std::filesystem::path> move_to_accepted(std::filesystem::path const& file);
 
-/// Moves a bad file into watch_dir/rejected/ and writes rejected/<file>.error beside it.
+/// Moves a bad file into watch_dir/rejected/ and writes rejected/<file>.error beside it (created
+/// with O_EXCL|O_NOFOLLOW, never through a planted symlink; both names are picked free together).
+/// The .error is written before the move, so a file that cannot be explained stays where it was.
 Result<std::filesystem::path> move_to_rejected(std::filesystem::path const& file, std::string const& error_text);
 
 }  // namespace outreach

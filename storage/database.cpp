@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "storage/directory_lock.hpp"
 #include "storage/schema.hpp"
 #include "storage/sqlite.hpp"
 
@@ -65,6 +66,20 @@ Result<void> check_not_foreign(sql::Connection& conn) {
   return {};
 }
 
+/// PRAGMA schema_version + 1: tells every connection (this one included) that sqlite_schema changed.
+Result<void> bump_schema_cookie(sql::Connection& conn, std::string const& step) {
+  std::int64_t cookie = 0;
+  {  // the statement is reset when it goes out of scope, before the schema changes again
+    auto stmt = conn.prepare("PRAGMA schema_version");
+    if (!stmt) return stmt.error();
+    auto row = stmt->step(step);
+    if (!row) return row.error();
+    if (!*row) return make_error(step + ": cannot read the schema cookie");
+    cookie = stmt->int64_at(0);
+  }
+  return conn.exec("PRAGMA schema_version = " + std::to_string(cookie + 1), step);
+}
+
 /// Applies every migration past the file's version, each in its own transaction. The version is
 /// re-read inside the write lock, so two processes opening a new file at once migrate it once.
 Result<void> migrate(sql::Connection& conn) {
@@ -81,7 +96,11 @@ Result<void> migrate(sql::Connection& conn) {
       if (auto r = check_not_foreign(conn); !r) return r;
     }
     auto const step = "migrating the schema to version " + std::to_string(*version + 1);
-    if (auto r = conn.exec(all[static_cast<std::size_t>(*version)], step); !r) return r;
+    Migration const& migration = all[static_cast<std::size_t>(*version)];
+    if (auto r = conn.exec(migration.sql, step); !r) return r;
+    if (migration.rewrites_schema_text) {
+      if (auto r = bump_schema_cookie(conn, step); !r) return r;
+    }
     // PRAGMA takes no parameters; the value is our own integer, not input.
     if (auto r = conn.exec("PRAGMA user_version = " + std::to_string(*version + 1), step); !r) return r;
     if (auto r = tx->commit(step); !r) return r;
@@ -133,6 +152,25 @@ Result<void> configure(sql::Connection& conn) {
   return conn.set_synchronous_full(true);
 }
 
+/// A copy of an older outreachd's database, outreachd.db.bak-<its version>, before the first
+/// migration touches it: the way back if the new binary has to be rolled back. 0600 like the
+/// database (VACUUM INTO fills an existing empty file). One already there is an earlier attempt's.
+Result<void> back_up_before_migrating(sql::Connection& conn, int version) {
+  std::string const backup = conn.path() + ".bak-" + std::to_string(version);
+  int const fd = ::open(backup.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST) return {};
+  if (fd < 0) return make_environment_error("cannot create the backup " + backup + ": " + errno_text(errno));
+  ::close(fd);
+  auto stmt = conn.prepare("VACUUM INTO ?1");
+  if (!stmt) return stmt.error();
+  stmt->bind(1, backup);
+  if (auto r = stmt->run("backing up the database to " + backup + " before upgrading its schema"); !r) {
+    ::unlink(backup.c_str());
+    return r;
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string database_path(std::string const& state_dir) {
@@ -149,6 +187,9 @@ Result<Database> Database::open(std::string const& path, OpenOptions const& opti
   // Only a file behind the current version takes the write lock to migrate: an up-to-date file is
   // opened with reads alone, so `outreachd status` works while the daemon holds a long import open.
   if (*version < current_schema_version()) {
+    if (*version > 0) {
+      if (auto r = back_up_before_migrating(**conn, *version); !r) return r.error();
+    }
     if (auto r = migrate(**conn); !r) return r.error();
   }
   return Database(std::move(*conn));
@@ -168,40 +209,22 @@ Result<void> checkpoint(Database& db) {
 // ---- StateLock --------------------------------------------------------------------------------
 
 Result<StateLock> StateLock::acquire(std::string const& state_dir) {
+  auto lock = DirectoryLock::acquire(state_dir, "state directory");
+  if (!lock) return lock.error();
+  // The holder's pid, for an operator wondering who runs here. Only informational: the lock is on
+  // the directory, so deleting this file lets no second daemon in.
   auto const path = (std::filesystem::path(state_dir) / kLockFileName).string();
-  int const fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return make_error("cannot open lock file " + path + ": " + errno_text(errno));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int const err = errno;
+  if (int const fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600); fd >= 0) {
+    std::string const pid = std::to_string(::getpid()) + "\n";
+    [[maybe_unused]] auto written = ::write(fd, pid.data(), pid.size());
     ::close(fd);
-    if (err == EWOULDBLOCK)
-      return make_error("another outreachd is already running with state directory " + state_dir + " (it holds " +
-                        path + ")");
-    return make_error("cannot lock " + path + ": " + errno_text(err));
   }
-  // The holder's pid, for an operator wondering who holds the lock. Best effort.
-  std::string const pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) == 0) {
-    [[maybe_unused]] auto written = ::pwrite(fd, pid.data(), pid.size(), 0);
-  }
-  return StateLock(fd, state_dir);
+  return StateLock(std::move(*lock), state_dir);
 }
 
-StateLock::StateLock(StateLock&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), state_dir_(std::move(other.state_dir_)) {}
-
-StateLock& StateLock::operator=(StateLock&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-    state_dir_ = std::move(other.state_dir_);
-  }
-  return *this;
-}
-
-StateLock::~StateLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the flock
-}
+StateLock::StateLock(StateLock&& other) noexcept = default;
+StateLock& StateLock::operator=(StateLock&& other) noexcept = default;
+StateLock::~StateLock() = default;
 
 bool StateLock::guards(Database const& db) const {
   std::error_code ec;

@@ -7,6 +7,7 @@
 
 #include "core/result.hpp"
 #include "core/time.hpp"
+#include "storage/directory_lock.hpp"
 
 namespace outreach {
 
@@ -53,8 +54,8 @@ class Database {
 /// skip: SQLite checkpoints on its own as the WAL grows.
 Result<void> checkpoint(Database& db);
 
-/// The daemon's single-instance lock: flock(2) on state_dir/outreachd.lock, held for the life of
-/// the object and released by the kernel if the process dies, so a crash never leaves it stale.
+/// The daemon's single-instance lock on its state directory (a DirectoryLock: flock on the
+/// directory itself, which deleting a file cannot defeat). state_dir/outreachd.lock holds the pid.
 class StateLock {
  public:
   /// Fails with a clear sentence when another process holds it.
@@ -71,8 +72,8 @@ class StateLock {
   bool guards(Database const& db) const;
 
  private:
-  StateLock(int fd, std::string state_dir) : fd_(fd), state_dir_(std::move(state_dir)) {}
-  int fd_ = -1;
+  StateLock(DirectoryLock lock, std::string state_dir) : lock_(std::move(lock)), state_dir_(std::move(state_dir)) {}
+  DirectoryLock lock_;
   std::string state_dir_;
 };
 

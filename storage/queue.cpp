@@ -406,17 +406,52 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))sql");
   return tx->commit(what);
 }
 
-Result<SendGate> check_before_send(Database& db, ClaimedRecipient const& claim, std::string_view resolved_user_id) {
+Result<SendGate> check_before_send(Database& db, ClaimedRecipient const& claim, std::string_view resolved_user_id,
+                                   GateRules const& rules) {
   auto& conn = db.connection();
-  auto active = campaign_control_is(conn, claim.campaign_id, "active");
-  if (!active) return active.error();
-  if (!*active) return SendGate::hold;
+  std::string const what = "checking recipient " + std::to_string(claim.recipient_id) + " before its send";
+  auto tx = sql::Transaction::begin(conn, sql::Durability::normal, what);
+  if (!tx) return tx.error();
+  std::string_view const person = resolved_user_id.empty() ? std::string_view(claim.user_id) : resolved_user_id;
   if (!resolved_user_id.empty() && resolved_user_id != claim.user_id) {
-    auto suppressed = is_suppressed_row(conn, {}, resolved_user_id, {});
+    auto note = conn.prepare("UPDATE recipients SET resolved_user_id = ?2 WHERE id = ?1 AND state = 'sending'");
+    if (!note) return note.error();
+    note->bind(1, claim.recipient_id).bind(2, resolved_user_id);
+    if (auto r = note->run(what); !r) return r.error();
+    if (conn.changes() != 1) return not_sending_error(conn, claim);
+  }
+  auto decide = [&]() -> Result<SendGate> {
+    auto active = campaign_control_is(conn, claim.campaign_id, "active");
+    if (!active) return active.error();
+    if (!*active) return SendGate::hold;
+    // Username and every id: the list may have grown while the lookup was out.
+    auto suppressed = is_suppressed_row(conn, claim.username, claim.user_id, resolved_user_id);
     if (!suppressed) return suppressed.error();
     if (*suppressed) return SendGate::suppressed;
-  }
-  return SendGate::go;
+    if (person.empty()) return SendGate::go;
+    // The WHERE repeats recipients_contacted's, so the partial index serves it.
+    auto others = conn.prepare(R"sql(
+SELECT campaign_id, coalesce(sent_at, claimed_at) FROM recipients
+WHERE coalesce(user_id, resolved_user_id) = ?1
+  AND (state = 'sending' OR state = 'retrying' OR state = 'sent' OR state = 'unknown')
+  AND id != ?2)sql");
+    if (!others) return others.error();
+    others->bind(1, person).bind(2, claim.recipient_id);
+    SendGate gate = SendGate::go;
+    for (;;) {
+      auto row = others->step(what);
+      if (!row) return row.error();
+      if (!*row) return gate;
+      if (others->int64_at(0) == claim.campaign_id) return SendGate::duplicate;
+      auto const contacted = others->optional_time_at(1);
+      if (rules.contact_cooldown > Duration{0} && contacted && *contacted > rules.now - rules.contact_cooldown)
+        gate = SendGate::recently_contacted;
+    }
+  };
+  auto gate = decide();
+  if (!gate) return gate;
+  if (auto r = tx->commit(what); !r) return r.error();
+  return gate;
 }
 
 Result<void> note_resolved_user_id(Database& db, ClaimedRecipient const& claim, std::string_view user_id) {

@@ -83,15 +83,30 @@ struct Outcome {
 /// with the rest; the attempts row keeps what really happened.
 Result<void> record_outcome(Database& db, ClaimedRecipient const& claim, Outcome const& outcome, TimePoint now);
 
-/// What may have changed between a claim and its send (a lookup can take a while): the campaign
-/// paused or cancelled since, or the id the lookup resolved found on the suppression list (the
-/// claim could only check the username and an id given in the file).
+/// The last look before a send. What may have changed since the claim (a lookup can take a while):
+/// the campaign paused or cancelled, the username or an id added to the suppression list; and what
+/// only the lookup could tell: whether this person already has another row that reached them.
 enum class SendGate {
-  go,          ///< send it
-  hold,        ///< the campaign is paused or cancelled: back to the queue, unsent
-  suppressed,  ///< skip it as `skipped`/`suppressed`
+  go,                  ///< send it
+  hold,                ///< the campaign is paused or cancelled: back to the queue, unsent
+  suppressed,          ///< skip it as `skipped`/`suppressed`
+  duplicate,           ///< skip it as `skipped`/`duplicate`: one person, one DM per campaign
+  recently_contacted,  ///< skip it as `skipped`/`recently_contacted`: another campaign reached them lately
 };
-Result<SendGate> check_before_send(Database& db, ClaimedRecipient const& claim, std::string_view resolved_user_id);
+
+struct GateRules {
+  /// [safety] contact_cooldown: another campaign's contact within this long skips the person; 0 = off.
+  Duration contact_cooldown{0};
+  TimePoint now{};
+};
+
+/// One transaction that stores the id the lookup resolved (so the person's other rows see this
+/// one from now on) and decides. "One person, one DM" (SPEC §11): another row of the same campaign
+/// whose id (given or resolved) is this one's and that was claimed, is retrying, was sent or is
+/// unknown makes this one a duplicate. The event loop runs one gate at a time and records the
+/// outcome right after it, so of two rows of one person at most one is ever let through.
+Result<SendGate> check_before_send(Database& db, ClaimedRecipient const& claim, std::string_view resolved_user_id,
+                                   GateRules const& rules = {});
 
 /// Stores a lookup's answer while the recipient is still `sending`, so recipient_status shows the
 /// resolved id even if the daemon dies before the send is recorded.

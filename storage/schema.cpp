@@ -227,11 +227,33 @@ WHERE (r.state = 'failed' OR r.state = 'unknown' OR r.state = 'retrying')
 ORDER BY r.campaign_id, r.id;
 )sql";
 
-constexpr std::array<std::string_view, 1> kMigrations{kVersion1};
+// Version 2: one person, one DM (SPEC §11). Two reasons join the CHECK list, and an index finds the
+// rows that already reached a person (claimed, retrying, sent or unknown) by their id, given or
+// resolved. It is partial, so an import of pending rows does not pay for it.
+//
+// SQLite cannot ALTER a CHECK constraint; copying a million-row table to change one would stall the
+// first start. Its documented alternative (sqlite.org/lang_altertable.html, "making other kinds of
+// table schema changes") rewrites the CREATE text in sqlite_schema, which is safe when every
+// existing row satisfies the new constraint, as a longer list of allowed values does. The schema
+// cookie is then bumped by migrate() (rewrites_schema_text) so every connection reloads it.
+constexpr std::string_view kVersion2 = R"sql(
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema
+   SET sql = replace(sql, 'reason = ''in_doubt'' OR reason = ''cancelled'')',
+                     'reason = ''in_doubt'' OR reason = ''cancelled'' OR reason = ''duplicate'' OR ' ||
+                     'reason = ''recently_contacted'')')
+ WHERE type = 'table' AND name = 'recipients';
+PRAGMA writable_schema = OFF;
+
+CREATE INDEX recipients_contacted ON recipients (coalesce(user_id, resolved_user_id))
+  WHERE state = 'sending' OR state = 'retrying' OR state = 'sent' OR state = 'unknown';
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations{{{kVersion1, false}, {kVersion2, true}}};
 
 }  // namespace
 
-std::span<const std::string_view> migrations() { return kMigrations; }
+std::span<const Migration> migrations() { return kMigrations; }
 
 int current_schema_version() { return static_cast<int>(kMigrations.size()); }
 

@@ -2,15 +2,23 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,6 +83,56 @@ struct TempDir {
   }
   TempDir(TempDir const&) = delete;
   TempDir& operator=(TempDir const&) = delete;
+};
+
+/// A loopback server that answers the first request of every connection with canned bytes, written
+/// piece by piece with a short pause between pieces (so a client sees them arrive separately), then
+/// keeps the connection open until the client closes it. For wire shapes HttpServer never produces.
+class RawServer {
+ public:
+  RawServer(boost::asio::io_context& io, std::vector<std::string> pieces)
+      : acceptor_(std::make_shared<boost::asio::ip::tcp::acceptor>(
+            io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0))) {
+    boost::asio::co_spawn(io, serve(acceptor_, std::move(pieces), requests_), boost::asio::detached);
+  }
+  ~RawServer() {
+    boost::system::error_code ignored;
+    acceptor_->close(ignored);
+  }
+  RawServer(RawServer const&) = delete;
+  RawServer& operator=(RawServer const&) = delete;
+
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(acceptor_->local_endpoint().port()); }
+  int requests() const { return *requests_; }
+
+ private:
+  static boost::asio::awaitable<void> serve(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor,
+                                            std::vector<std::string> pieces, std::shared_ptr<int> requests) {
+    constexpr auto tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
+    for (;;) {
+      auto [accept_ec, socket] = co_await acceptor->async_accept(tuple);
+      if (accept_ec) co_return;
+      boost::asio::streambuf request;
+      auto [read_ec, n] = co_await boost::asio::async_read_until(socket, request, "\r\n\r\n", tuple);
+      (void)n;
+      if (read_ec) continue;
+      ++*requests;
+      boost::asio::steady_timer pause(socket.get_executor());
+      for (auto const& piece : pieces) {
+        auto [write_ec, written] = co_await boost::asio::async_write(socket, boost::asio::buffer(piece), tuple);
+        (void)written;
+        if (write_ec) break;
+        pause.expires_after(20ms);
+        co_await pause.async_wait(tuple);
+      }
+      // Keep the connection until the client is done with it (a read sees its close).
+      char byte = 0;
+      co_await socket.async_read_some(boost::asio::buffer(&byte, 1), tuple);
+    }
+  }
+
+  std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+  std::shared_ptr<int> requests_ = std::make_shared<int>(0);
 };
 
 }  // namespace
@@ -298,6 +356,69 @@ TEST_CASE("http client: Connection: close from the server is honoured") {
   CHECK(second.transport == Transport::responded);
   CHECK_FALSE(second.reused_connection);
   CHECK(server.accepted_connections() == 2);
+}
+
+TEST_CASE("http client: interim 1xx responses are skipped and the final response is the answer") {
+  boost::asio::io_context io;
+  std::string const body = R"({"status":"success","data":{"message_id":"42"}})";
+  std::string const final_response = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                                     std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::string const continue_100 = "HTTP/1.1 100 Continue\r\n\r\n";
+  std::string const hints_103 = "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n";
+  HttpClient client(io, fast_options());
+  auto post = [] {
+    HttpRequest request;
+    request.method = "POST";
+    request.target = "/twitter/dm/send";
+    request.body = R"({"text":"hi"})";
+    return request;
+  };
+  auto check_final = [&](HttpExchange const& exchange) {
+    CHECK(exchange.error == "");
+    CHECK(exchange.transport == Transport::responded);
+    CHECK(exchange.response.status == 200);
+    CHECK(exchange.response.body == body);
+    bool has_link = false;
+    bool has_type = false;
+    for (auto const& [name, value] : exchange.response.headers) {
+      has_link = has_link || name == "Link";
+      has_type = has_type || (name == "Content-Type" && value == "application/json");
+    }
+    CHECK_FALSE(has_link);  // the 103's headers are not the final response's
+    CHECK(has_type);
+  };
+
+  SUBCASE("each response arrives on its own") {
+    RawServer server(io, {continue_100, hints_103, final_response});
+    check_final(send(io, client, server.base_url(), post()));
+    CHECK(server.requests() == 1);
+  }
+  SUBCASE("all of them in one segment") {
+    RawServer server(io, {continue_100 + hints_103 + continue_100 + final_response});
+    check_final(send(io, client, server.base_url(), post()));
+    CHECK(server.requests() == 1);
+  }
+}
+
+TEST_CASE("http client: 101 Switching Protocols, never asked for, is a protocol error after the write") {
+  boost::asio::io_context io;
+  RawServer server(io, {"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+                        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"});
+  HttpClient client(io, fast_options());
+  auto const exchange = send(io, client, server.base_url(), get("/"));
+  CHECK(exchange.transport == Transport::failed_after_write);
+  CHECK(exchange.error == "the server switched protocols (101), which the request did not ask for");
+}
+
+TEST_CASE("http client: an endless stream of interim responses ends as failed_after_write") {
+  boost::asio::io_context io;
+  std::string flood;
+  for (int i = 0; i < 40; ++i) flood += "HTTP/1.1 100 Continue\r\n\r\n";
+  RawServer server(io, {flood});
+  HttpClient client(io, fast_options());
+  auto const exchange = send(io, client, server.base_url(), get("/"));
+  CHECK(exchange.transport == Transport::failed_after_write);
+  CHECK(exchange.error == "more than 32 interim (1xx) responses and no final one");
 }
 
 TEST_CASE("http client: 64 concurrent requests all complete") {

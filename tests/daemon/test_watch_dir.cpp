@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
@@ -19,6 +21,11 @@ namespace {
 void write_file(fs::path const& path, std::string const& text) {
   std::ofstream out(path);
   out << text;
+}
+
+std::string read_file(fs::path const& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 /// Runs the loop until `done` or 5 s pass — a bound, not a timing assertion.
@@ -137,6 +144,111 @@ TEST_CASE("accepted/ and rejected/ with numeric suffixes and an .error file") {
   auto missing = move_to_accepted(dir.path() / "gone.json");
   REQUIRE(missing.has_error());
   CHECK(missing.error().message.find("gone.json") != std::string::npos);
+}
+
+TEST_CASE("other files closed or renamed in are reported apart from campaigns; scans never report them") {
+  testing::TempDir dir;
+  write_file(dir.path() / "present.csv", "x");
+  boost::asio::io_context io;
+  std::vector<std::string> campaigns, others;
+  WatchDir watch(
+      io, dir.path(), [&](fs::path const& p) { campaigns.push_back(p.filename().string()); },
+      [&](fs::path const& p) { others.push_back(p.filename().string()); });
+  watch.start();
+  REQUIRE(watch.rescan().has_value());
+  CHECK(others.empty());
+
+  write_file(dir.path() / ".people.csv.tmp", "username\nalice\n");
+  fs::rename(dir.path() / ".people.csv.tmp", dir.path() / "people.csv");
+  write_file(dir.path() / "more.csv", "username\nbob\n");
+  write_file(dir.path() / "scratch.part", "x");
+  write_file(dir.path() / "c.json", "{}");
+  run_until(io, [&] { return others.size() >= 2 && !campaigns.empty(); });
+  io.run_for(std::chrono::milliseconds(50));
+  CHECK(others == std::vector<std::string>{"people.csv", "more.csv"});
+  CHECK(campaigns == std::vector<std::string>{"c.json"});
+}
+
+TEST_CASE("a file another process holds open for writing is told from a complete one") {
+  testing::TempDir dir;
+  const fs::path file = dir.path() / "c.json";
+  write_file(file, "{\"name\": ");
+  CHECK_FALSE(is_open_for_writing(file));
+
+  const int writer = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  REQUIRE(writer >= 0);
+  const int reader = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  CHECK(is_open_for_writing(file));
+  ::close(writer);
+  CHECK_FALSE(is_open_for_writing(file));  // a reader alone does not count
+  ::close(reader);
+  CHECK_FALSE(is_open_for_writing(dir.path() / "missing.json"));
+}
+
+TEST_CASE("rejected/<file>.error is never written through a planted symlink: the pair lands under a free name") {
+  testing::TempDir dir;
+  const fs::path watch = dir.path() / "campaigns";
+  const fs::path victim = dir.path() / "victim.txt";
+  fs::create_directories(watch / "rejected");
+  write_file(victim, "precious\n");
+  fs::create_symlink(victim, watch / "rejected" / "bad.json.error");
+  fs::create_symlink(dir.path() / "created-through-link", watch / "rejected" / "bad.1.json.error");  // dangling
+  write_file(watch / "bad.json", "{");
+
+  auto moved = move_to_rejected(watch / "bad.json", "line 1 column 2: unexpected end of input");
+  REQUIRE_MESSAGE(moved.has_value(), (moved ? "" : moved.error().message));
+  CHECK(*moved == watch / "rejected" / "bad.2.json");
+  CHECK(read_file(victim) == "precious\n");
+  CHECK_FALSE(fs::exists(dir.path() / "created-through-link"));
+  CHECK(fs::is_symlink(watch / "rejected" / "bad.json.error"));
+  CHECK(read_file(watch / "rejected" / "bad.2.json") == "{");
+  CHECK(read_file(watch / "rejected" / "bad.2.json.error") == "line 1 column 2: unexpected end of input\n");
+  CHECK_FALSE(fs::exists(watch / "bad.json"));
+  CHECK_FALSE(fs::exists(watch / "rejected" / "bad.json"));
+}
+
+TEST_CASE("a symlink named accepted or rejected is not followed: nothing is written where it points") {
+  testing::TempDir dir;
+  const fs::path watch = dir.path() / "campaigns";
+  const fs::path elsewhere = dir.path() / "elsewhere";
+  fs::create_directories(watch);
+  fs::create_directories(elsewhere);
+  fs::create_directory_symlink(elsewhere, watch / "accepted");
+  fs::create_directory_symlink(elsewhere, watch / "rejected");
+  write_file(watch / "good.json", "{}");
+  write_file(watch / "bad.json", "{");
+
+  auto accepted = move_to_accepted(watch / "good.json");
+  REQUIRE(accepted.has_error());
+  CHECK(accepted.error().environmental);  // the caller keeps the file and tries again later
+  CHECK(accepted.error().message ==
+        "cannot move good.json into accepted/: " + (watch / "accepted").string() +
+            " is a symbolic link, not a directory; remove or rename it");
+  auto rejected = move_to_rejected(watch / "bad.json", "bad");
+  REQUIRE(rejected.has_error());
+  CHECK(rejected.error().environmental);
+  CHECK(fs::is_empty(elsewhere));
+  CHECK(read_file(watch / "good.json") == "{}");
+  CHECK(read_file(watch / "bad.json") == "{");
+}
+
+TEST_CASE("a file named rejected blocks the move: the file stays, and the error says what to do") {
+  testing::TempDir dir;
+  write_file(dir.path() / "rejected", "not a directory");
+  write_file(dir.path() / "bad.json", "{");
+  auto rejected = move_to_rejected(dir.path() / "bad.json", "bad");
+  REQUIRE(rejected.has_error());
+  CHECK(rejected.error().environmental);
+  CHECK(rejected.error().message == "cannot move bad.json into rejected/: " + (dir.path() / "rejected").string() +
+                                        " is a file, not a directory; remove or rename it");
+  CHECK(fs::exists(dir.path() / "bad.json"));
+  CHECK(read_file(dir.path() / "rejected") == "not a directory");
+
+  fs::remove(dir.path() / "rejected");
+  auto moved = move_to_rejected(dir.path() / "bad.json", "bad");
+  REQUIRE(moved.has_value());
+  CHECK(*moved == dir.path() / "rejected" / "bad.json");
+  CHECK(read_file(dir.path() / "rejected" / "bad.json.error") == "bad\n");
 }
 
 TEST_CASE("control socket: the CLI's datagram reaches the daemon; no daemon is not an error") {

@@ -189,6 +189,7 @@ TEST_CASE("the unit file has the settings SPEC §6 and the service need") {
   CHECK(value("StateDirectory") == "outreachd");
   CHECK(value("ConfigurationDirectory") == "outreachd");
   CHECK(value("UMask") == "0077");
+  CHECK(value("LimitCORE") == "0");  // a core dump would hold every secret (SPEC §15)
   CHECK(value("ExecStart").find("outreachd run") != std::string::npos);
   // What the daemon itself needs must stay allowed: inet for the providers, unix for sd_notify and
   // the control socket.

@@ -16,6 +16,7 @@
 #include "storage/accounts.hpp"
 #include "storage/database.hpp"
 #include "storage/import.hpp"
+#include "storage/queue.hpp"
 #include "storage/sqlite.hpp"
 #include "support/temp_dir.hpp"
 
@@ -83,6 +84,14 @@ inline ImportSummary import_campaign(Database& db, CampaignSpec const& spec, std
   auto summary = session->commit();
   REQUIRE_MESSAGE(summary.has_value(), (summary ? "" : summary.error().message));
   return *summary;
+}
+
+/// The account's next recipient, which must exist.
+inline ClaimedRecipient claim(Database& db, std::string const& account, TimePoint now) {
+  auto c = claim_next(db, account, now);
+  REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.error().message));
+  REQUIRE_MESSAGE(c->has_value(), "nothing to claim for " << account);
+  return std::move(**c);
 }
 
 /// n recipients u0000, u0001, … in file order.

@@ -2,9 +2,11 @@
 // the single-instance lock.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
+#include "storage/directory_lock.hpp"
 #include "storage/schema.hpp"
 #include "storage/status.hpp"
 #include "support.hpp"
@@ -183,4 +185,27 @@ TEST_CASE("a write while another is open on the same connection is an error, not
   session.rollback();
   add_accounts(db, {"a1", "a2"});
   CHECK(query_int(db, "SELECT count(*) FROM accounts") == 2);
+}
+
+TEST_CASE("deleting the lock file does not release the state directory lock; the error names the holder's pid") {
+  TempDir dir;
+  auto first = REQUIRE_OK(StateLock::acquire(dir.str()));
+  std::filesystem::remove(dir.str() + "/outreachd.lock");
+  auto const message = error_of(StateLock::acquire(dir.str()));
+  CHECK(message.find("another outreachd is already running with state directory " + dir.str()) != std::string::npos);
+  CHECK(message.find("(pid " + std::to_string(::getpid()) + ")") != std::string::npos);
+}
+
+TEST_CASE("a directory lock admits one holder, names it, and is released with its object") {
+  TempDir dir;
+  {
+    auto first = REQUIRE_OK(DirectoryLock::acquire(dir.str(), "watch directory"));
+    auto const message = error_of(DirectoryLock::acquire(dir.str(), "watch directory"));
+    CHECK(message.find("another outreachd is already running with watch directory " + dir.str()) != std::string::npos);
+    CHECK(flock_holder_pid(dir.str()) == ::getpid());
+  }
+  CHECK_FALSE(flock_holder_pid(dir.str()).has_value());
+  CHECK(DirectoryLock::acquire(dir.str(), "watch directory").has_value());
+  CHECK(error_of(DirectoryLock::acquire(dir.str() + "/missing", "watch directory")).find("cannot open watch directory") !=
+        std::string::npos);
 }

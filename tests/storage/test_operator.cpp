@@ -10,12 +10,6 @@ using namespace outreach::test;
 
 namespace {
 
-ClaimedRecipient claim(Database& db, std::string const& account, TimePoint now) {
-  auto c = REQUIRE_OK(claim_next(db, account, now));
-  REQUIRE(c.has_value());
-  return *c;
-}
-
 /// c1 with: sent, failed, unknown, retrying, pending.
 void mixed_campaign(Database& db) {
   add_accounts(db, {"a1"});

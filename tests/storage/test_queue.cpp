@@ -14,12 +14,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-ClaimedRecipient claim(Database& db, std::string const& account, TimePoint now) {
-  auto c = REQUIRE_OK(claim_next(db, account, now));
-  REQUIRE_MESSAGE(c.has_value(), "nothing to claim for " << account);
-  return *c;
-}
-
 bool nothing_due(Database& db, std::string const& account, TimePoint now) {
   return !REQUIRE_OK(claim_next(db, account, now)).has_value();
 }

@@ -24,12 +24,6 @@ std::vector<std::string> columns_of(Database& db, std::string const& view) {
   return out;
 }
 
-ClaimedRecipient claim(Database& db, std::string const& account, TimePoint now) {
-  auto c = REQUIRE_OK(claim_next(db, account, now));
-  REQUIRE(c.has_value());
-  return *c;
-}
-
 std::string iso(TimePoint t) {
   auto const secs = std::chrono::floor<std::chrono::seconds>(t);
   auto const day = std::chrono::floor<std::chrono::days>(secs);

@@ -478,3 +478,37 @@ TEST_CASE("campaign json: oversized strings are reported, not kept") {
   std::string just_fits(kMaxJsonStringBytes, 'x');
   CHECK(parse(R"({"message": ")" + just_fits + R"("})", 4096).header.message.size() == kMaxJsonStringBytes);
 }
+
+TEST_CASE("campaign json: a UTF-8 byte-order mark (BOM) at the start is skipped, however the input is split") {
+  std::string const bom = "\xEF\xBB\xBF";
+  auto const plain = parse(kSpecExample);
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{4}, std::size_t{4096}}) {
+    CAPTURE(chunk);
+    auto const with_bom = parse(bom + std::string(kSpecExample), chunk);
+    INFO(with_bom.text());
+    CHECK(with_bom.problems.empty());
+    CHECK(same(plain, with_bom));
+  }
+  SUBCASE("columns still count from the first character after it") {
+    auto p = parse(bom + "{\"name\": x}", 1);
+    REQUIRE(p.problems.size() == 1);
+    CHECK(p.problems[0].location == "line 1 column 10");
+  }
+  SUBCASE("a file that is only a BOM is empty") {
+    auto p = parse(bom);
+    REQUIRE(p.problems.size() == 1);
+    CHECK(p.problems[0].location == "file");
+    CHECK(p.problems[0].message.find("is empty") != std::string::npos);
+  }
+  SUBCASE("only one whole BOM, and only at the very start") {
+    for (std::string const& text : {std::string("\xEF\xBB{}"), std::string("\xEF\xBB"), " " + bom + "{}",
+                                   bom + bom + "{}", "{}" + bom}) {
+      CAPTURE(text);
+      for (std::size_t chunk : {std::size_t{1}, std::size_t{4096}}) {
+        auto p = parse(text, chunk);
+        CHECK(p.syntax_error);
+        REQUIRE(p.problems.size() == 1);
+      }
+    }
+  }
+}

@@ -357,3 +357,62 @@ TEST_CASE("read_campaign: 200,000 recipients stream through to the sink") {
   CHECK(first == "Hi N0 (u0)");
   CHECK(last == "Hi N199999 (u199999)");
 }
+
+TEST_CASE("read_campaign: a JSON file starting with a UTF-8 byte-order mark (BOM) is read like one without") {
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{2}, std::size_t{4096}}) {
+    CAPTURE(chunk);
+    Fixture f{"\xEF\xBB\xBF" + kSpecExample, {{"spring.csv", "\xEF\xBB\xBF" + kSpringCsv}}, chunk};
+    auto report = f.run();
+    INFO(report.problems.to_text());
+    CHECK(report.problems.empty());
+    CHECK(report.header.name == "spring-launch");
+    CHECK(report.recipients == 5);
+    REQUIRE(f.sunk.size() == 5);
+    CHECK(f.sunk[0].text == "Hi Alice, we just shipped our new app.");
+  }
+}
+
+TEST_CASE("read_campaign: control characters in the message or any variable make the file invalid") {
+  SUBCASE("the message, naming the character and its position") {
+    Fixture f{R"({"name": "c", "accounts": ["sales-1"], "message": "Hi\u001b[2J {{name}}",
+                  "recipients": [{"username": "a", "vars": {"name": "A"}}]})"};
+    auto report = f.run();
+    INFO(report.problems.to_text());
+    CHECK(locations(report.problems) == std::vector<std::string>{"message"});
+    CHECK(has(report.problems, "message",
+              "contains the control character U+001B (ESC) at character 3; only newline and tab are allowed"));
+    CHECK(f.sunk.empty());
+  }
+  SUBCASE("JSON vars, used by the template or not, each at its recipient and variable") {
+    Fixture f{R"({"name": "c", "accounts": ["sales-1"], "message": "Hi {{name}}",
+                  "recipients": [
+                    {"username": "a", "vars": {"name": "A\n\tB\r\nC"}},
+                    {"username": "b", "vars": {"name": "B\u0000"}},
+                    {"username": "c", "vars": {"name": "C", "note": "x\u0085", "first name": "\u0007"}},
+                    {"username": "d", "vars": {"name": "D"}}]})"};
+    auto report = f.run();
+    INFO(report.problems.to_text());
+    CHECK(locations(report.problems) ==
+          std::vector<std::string>{"recipients[1].vars.name", "recipients[2].vars.note", "recipients[2].vars.\"first name\""});
+    CHECK(has(report.problems, "recipients[1].vars.name",
+              "contains the control character U+0000 (NUL) at character 2; only newline and tab are allowed"));
+    CHECK(has(report.problems, "recipients[2].vars.note", "U+0085 at character 2"));
+    CHECK(has(report.problems, "recipients[2].vars.\"first name\"", "U+0007 (BEL) at character 1"));
+    CHECK(report.recipients == 4);
+  }
+  SUBCASE("CSV cells, at their line and naming the column") {
+    Fixture f{R"({"name": "c", "accounts": ["sales-1"], "message": "Hi {{name}}", "recipients_csv": "r.csv"})",
+              {{"r.csv", "username,name,note\n"
+                         "ann,Ann,\"two\nlines\ttab\"\n"
+                         "bob,Bob\x1b]0;title\x07,\n"
+                         "cy,Cy,\xC2\x9B\n"}}};
+    auto report = f.run();
+    INFO(report.problems.to_text());
+    CHECK(locations(report.problems) == std::vector<std::string>{"r.csv line 4", "r.csv line 5"});
+    CHECK(has(report.problems, "r.csv line 4",
+              "the \"name\" cell contains the control character U+001B (ESC) at character 4; only newline and tab "
+              "are allowed"));
+    CHECK(has(report.problems, "r.csv line 5", "the \"note\" cell contains the control character U+009B at character 1"));
+    CHECK(report.recipients == 3);
+  }
+}

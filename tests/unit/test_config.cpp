@@ -303,7 +303,9 @@ auth_token = { env = "KEY" }
 refresh_token = { env = "KEY" }
 )",
                 key_env());
-  check_one_error(r, "providers.x_api.api_key: unknown key; expected client_id, client_secret or base_url");
+  check_one_error(r,
+                  "providers.x_api.api_key: unknown key; expected client_id, client_secret, base_url or "
+                  "allow_insecure_http");
   check_one_error(r, "accounts[0].auth_token: is not used by provider x_api");
   check_one_error(r, "accounts[0].proxy: is not used by provider x_api");
   check_one_error(r, "accounts[1].refresh_token: is not used by provider getxapi");
@@ -567,6 +569,86 @@ base_url = "https://example.com/?a=1"
   check_one_error(r, "providers.x_api.base_url: must not carry a query or fragment", "test.toml:12");
   CHECK(r.errors.size() == 5);
   CHECK_FALSE(contains(joined(r.errors), "pw-SECRET"));
+}
+
+TEST_CASE("providers: plain http:// to a host that is not loopback needs allow_insecure_http") {
+  auto config_with = [](std::string const& url, std::string const& extra = {}) {
+    return load("[providers.getxapi]\napi_key = { env = \"KEY\" }\nbase_url = \"" + url + "\"\n" + extra, key_env());
+  };
+  for (std::string const url :
+       {"https://api.example.com", "https://10.0.0.5:8443/p", "http://127.0.0.1:8080/getxapi", "http://127.9.8.7",
+        "http://localhost:8080", "http://LocalHost", "http://[::1]:8080/x", "http://[::ffff:127.0.0.1]:80",
+        "http://[0:0:0:0:0:0:0:1]"}) {
+    auto r = config_with(url);
+    CHECK_MESSAGE(r.config.has_value(), url << ": " << joined(r.errors));
+  }
+  for (std::string const url :
+       {"http://api.example.com", "http://10.0.0.5:8080/getxapi", "http://128.0.0.1", "http://[::2]:80",
+        "http://[2001:db8::1]", "http://localhost.example.com", "http://127.0.0.1.example.com", "http://127.1",
+        "http://0.0.0.0:8080", "http://[::]:8080"}) {
+    CAPTURE(url);
+    auto r = config_with(url);
+    check_one_error(r,
+                    "providers.getxapi.base_url: uses plain http:// to a host that is not loopback (127.0.0.0/8, "
+                    "::1, localhost), so keys and sessions would travel in clear text; use https://, or set "
+                    "providers.getxapi.allow_insecure_http = true",
+                    "test.toml:3");
+    CHECK(r.errors.size() == 1);
+
+    auto allowed = config_with(url, "allow_insecure_http = true\n");
+    REQUIRE_MESSAGE(allowed.config.has_value(), joined(allowed.errors));
+    auto const* provider = allowed.config->find_provider(ProviderKind::getxapi);
+    CHECK(provider->base_url == url);
+    CHECK(provider->allow_insecure_http);
+    check_one_error(config_with(url, "allow_insecure_http = false\n"), "providers.getxapi.base_url: uses plain http://");
+  }
+  // Every provider table takes the key, x_api's included.
+  auto x = load("[providers.x_api]\nclient_id = \"cid\"\nbase_url = \"http://x.example\"\n");
+  check_one_error(x, "set providers.x_api.allow_insecure_http = true", "test.toml:3");
+  x = load("[providers.x_api]\nclient_id = \"cid\"\nbase_url = \"http://x.example\"\nallow_insecure_http = true\n");
+  REQUIRE_MESSAGE(x.config.has_value(), joined(x.errors));
+  CHECK(x.config->find_provider(ProviderKind::x_api)->allow_insecure_http);
+  // Absent, it is off; https needs nothing; the default base_urls are https.
+  auto defaults = load(std::string(kGetxapi), key_env());
+  REQUIRE(defaults.config.has_value());
+  CHECK_FALSE(defaults.config->find_provider(ProviderKind::getxapi)->allow_insecure_http);
+  check_one_error(config_with("https://api.example.com", "allow_insecure_http = \"yes\"\n"),
+                  "providers.getxapi.allow_insecure_http: must be true or false, not a string", "test.toml:4");
+}
+
+TEST_CASE("base_url loopback detection") {
+  for (auto host : {"localhost", "LOCALHOST", "127.0.0.1", "127.255.255.254", "[::1]", "::1", "[::ffff:127.0.0.2]"})
+    CHECK_MESSAGE(is_loopback_host(host), host);
+  for (auto host : {"", "localhost.", "localhostx", "128.0.0.1", "126.255.255.255", "0.0.0.0", "[::]", "[::2]",
+                    "::ffff:10.0.0.1", "127.1", "example.com", "[fe80::1]"})
+    CHECK_FALSE_MESSAGE(is_loopback_host(host), host);
+  CHECK_FALSE(is_remote_plain_http("https://example.com"));
+  CHECK_FALSE(is_remote_plain_http("http://127.0.0.1:8080/p"));
+  CHECK_FALSE(is_remote_plain_http("http://[::1]"));
+  CHECK(is_remote_plain_http("http://example.com:80/p"));
+  CHECK(is_remote_plain_http("http://[2001:db8::1]:8080"));
+}
+
+TEST_CASE("state_dir: a path too long for the control socket is an error naming the socket, its length and the limit") {
+  // state_dir + "/outreachd.ctl" must fit sun_path: 107 bytes and a NUL.
+  const std::string fits = "/" + std::string(92, 'd');  // 93 + 14 = 107 bytes
+  auto r = load("state_dir = \"" + fits + "\"\n");
+  REQUIRE_MESSAGE(r.config.has_value(), joined(r.errors));
+  CHECK(control_socket_path(r.config->state_dir) == fits + "/outreachd.ctl");
+  CHECK(control_socket_path(r.config->state_dir).size() == kMaxUnixSocketPathBytes);
+
+  const std::string too_long = fits + "x";
+  r = load("log_level = \"info\"\nstate_dir = \"" + too_long + "/\"\n");
+  check_one_error(r,
+                  "state_dir: is too long: the daemon's control socket " + too_long +
+                      "/outreachd.ctl would be 108 bytes, over the 107-byte limit of a Unix socket path "
+                      "(sockaddr_un.sun_path); use a shorter state_dir",
+                  "test.toml:2");
+
+  // The length that counts is the path after resolving it against the config file's directory.
+  r = load_config_text("state_dir = \"" + std::string(60, 's') + "\"\n", "x.toml", SecretEnvironment::from_map({}),
+                       "/" + std::string(40, 'b'));
+  check_one_error(r, "would be 116 bytes", "x.toml:1");
 }
 
 TEST_CASE("all problems are collected, not just the first") {

@@ -39,7 +39,8 @@ T expect(Decision const& d) {
 TEST_CASE("error class names are SPEC §5's reason values") {
   for (auto c : {ErrorClass::rate_limited, ErrorClass::server_error, ErrorClass::network, ErrorClass::timeout,
                  ErrorClass::cannot_dm, ErrorClass::not_found, ErrorClass::bad_request, ErrorClass::suppressed,
-                 ErrorClass::dry_run, ErrorClass::account, ErrorClass::in_doubt, ErrorClass::cancelled}) {
+                 ErrorClass::dry_run, ErrorClass::account, ErrorClass::in_doubt, ErrorClass::cancelled,
+                 ErrorClass::duplicate, ErrorClass::recently_contacted}) {
     CHECK(parse_error_class(to_string(c)) == c);
   }
   CHECK(to_string(ErrorClass::in_doubt) == "in_doubt");

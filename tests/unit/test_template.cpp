@@ -196,3 +196,15 @@ TEST_CASE("template: rendering is repeatable and independent per recipient") {
     CHECK(r3.missing == std::vector<std::string>{"product"});
   }
 }
+
+TEST_CASE("template: control characters other than newline and tab are a compile error with their position") {
+  check_compile_error("Hi\x1B[31m {{name}}",
+                      "message contains the control character U+001B (ESC) at character 3; only newline and tab are "
+                      "allowed");
+  check_compile_error(std::string("a\0b", 3), "U+0000 (NUL) at character 2");
+  check_compile_error("\xC3\xA9\x07", "U+0007 (BEL) at character 2");
+  check_compile_error("{{name|\xC2\x85}}", "U+0085 at character 8");  // a fallback is message text too
+  check_compile_error("x\x7F", "U+007F (DEL)");
+  check_compile_error("over\rwritten", "U+000D (CR) at character 5");
+  CHECK(render_ok("Hi {{name}},\n\tline two\r\nthree", {{"name", "A"}}) == "Hi A,\n\tline two\r\nthree");
+}

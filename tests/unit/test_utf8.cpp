@@ -96,3 +96,42 @@ TEST_CASE("utf8: count_code_points never counts continuation bytes, even in inva
   CHECK(count_code_points(bytes({0x80, 0x80})) == 0);
   CHECK(count_code_points(bytes({0xC3})) == 1);
 }
+
+TEST_CASE("utf8: find_control_character finds C0, DEL and C1 controls, not newline, CRLF or tab") {
+  CHECK_FALSE(find_control_character("").has_value());
+  // U+00A0 (C2 A0) and U+2028 are not controls; a CRLF pair is a newline.
+  CHECK_FALSE(find_control_character("line\nnext\ttab\r\nwin caf\xC3\xA9 \xC2\xA0 \xE2\x80\xA8 \xF0\x9F\x98\x80").has_value());
+
+  struct Case {
+    std::string text;
+    std::size_t offset;
+    std::size_t position;
+    std::uint32_t code_point;
+    char const* described;
+  };
+  const Case cases[] = {
+      {std::string("a\0b", 3), 1, 2, 0x00, "U+0000 (NUL) at character 2"},
+      {"\x01", 0, 1, 0x01, "U+0001 (SOH) at character 1"},
+      {"ding\x07", 4, 5, 0x07, "U+0007 (BEL) at character 5"},
+      {"\xC3\xA9\x1B[31m", 2, 2, 0x1B, "U+001B (ESC) at character 2"},
+      {"x\x1F", 1, 2, 0x1F, "U+001F (US) at character 2"},
+      {"x\x7F", 1, 2, 0x7F, "U+007F (DEL) at character 2"},
+      {"over\rwrite", 4, 5, 0x0D, "U+000D (CR) at character 5"},
+      {"end\r", 3, 4, 0x0D, "U+000D (CR) at character 4"},
+      {"\r\r\n", 0, 1, 0x0D, "U+000D (CR) at character 1"},
+      {"\x0B", 0, 1, 0x0B, "U+000B (VT) at character 1"},
+      {"ab\xC2\x80", 2, 3, 0x80, "U+0080 at character 3"},
+      {"\xE2\x82\xAC\xC2\x85", 3, 2, 0x85, "U+0085 at character 2"},
+      {"\xC2\x9B" "31m", 0, 1, 0x9B, "U+009B at character 1"},
+      {"\xC2\x9F", 0, 1, 0x9F, "U+009F at character 1"},
+  };
+  for (auto const& c : cases) {
+    CAPTURE(c.described);
+    auto const found = find_control_character(c.text);
+    REQUIRE(found.has_value());
+    CHECK(found->offset == c.offset);
+    CHECK(found->position == c.position);
+    CHECK(found->code_point == c.code_point);
+    CHECK(describe_control_character(*found) == c.described);
+  }
+}
