@@ -101,6 +101,7 @@ class Loader {
   struct Message {
     toml::source_index line = 0;
     std::string text;
+    bool outside_service = false;  ///< see ConfigLoad::outside_service_errors
   };
 
  public:
@@ -141,21 +142,26 @@ class Loader {
   }
 
   // Messages come out in file order (checks run section by section, not line by line); ones
-  // without a line go last.
-  static std::vector<std::string> in_file_order(std::vector<Message> messages) {
+  // without a line go last. `outside_service` collects the indices of the messages so marked.
+  static std::vector<std::string> in_file_order(std::vector<Message> messages,
+                                                std::vector<std::size_t>* outside_service = nullptr) {
     std::stable_sort(messages.begin(), messages.end(), [](Message const& a, Message const& b) {
       return (a.line == 0 ? UINT32_MAX : a.line) < (b.line == 0 ? UINT32_MAX : b.line);
     });
     std::vector<std::string> out;
     out.reserve(messages.size());
-    for (auto& m : messages) out.push_back(std::move(m.text));
+    for (auto& m : messages) {
+      if (m.outside_service && outside_service != nullptr) outside_service->push_back(out.size());
+      out.push_back(std::move(m.text));
+    }
     return out;
   }
 
   ConfigLoad finish(std::optional<Config> config) {
     ConfigLoad out;
-    out.errors = in_file_order(std::move(errors_));
+    out.errors = in_file_order(std::move(errors_), &out.outside_service_errors);
     out.warnings = in_file_order(std::move(warnings_));
+    if (config) out.state_dir = config->state_dir;
     if (out.errors.empty()) out.config = std::move(config);
     return out;
   }
@@ -273,6 +279,7 @@ class Loader {
     auto resolved = resolve_secret(*ref, env_);
     if (resolved.has_error()) {
       error(*node, path, resolved.error().message);
+      errors_.back().outside_service = credential_outside_service(*ref, env_);
       return std::nullopt;
     }
     return std::move(*resolved);

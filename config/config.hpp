@@ -102,6 +102,14 @@ struct ConfigLoad {
   std::optional<Config> config;       ///< set exactly when `errors` is empty
   std::vector<std::string> errors;    ///< every problem, one sentence each, no secret values
   std::vector<std::string> warnings;  ///< e.g. plain-string secrets
+  /// Indices into `errors`, ascending, of those that say only that a `{ credential = "NAME" }`
+  /// secret cannot be read because $CREDENTIALS_DIRECTORY is not set (credential_outside_service):
+  /// outside the service no credential exists, so check-config sums these up in one sentence.
+  std::vector<std::size_t> outside_service_errors;
+  /// The state_dir the file names (or the default), even when other keys are wrong: `outreachd
+  /// reload` finds the daemon to ask through it, and that daemon reports the problems itself.
+  /// Empty when the file is not TOML at all.
+  std::string state_dir;
 };
 
 /// Reads and loads a config file. Relative paths inside it (state_dir, watch_dir, secret files)

@@ -113,6 +113,10 @@ SecretEnvironment SecretEnvironment::from_map(std::map<std::string, std::string>
   return env;
 }
 
+bool credential_outside_service(SecretRef const& ref, SecretEnvironment const& env) {
+  return ref.kind == SecretSourceKind::credential && valid_credential_name(ref.name) && !env.credentials_directory;
+}
+
 Result<Secret> resolve_secret(SecretRef const& ref, SecretEnvironment const& env) {
   switch (ref.kind) {
     case SecretSourceKind::env: {
@@ -130,7 +134,7 @@ Result<Secret> resolve_secret(SecretRef const& ref, SecretEnvironment const& env
       if (!valid_credential_name(ref.name))
         return make_error("credential name " + in_quotes(ref.name) +
                           " must be a plain file name inside $CREDENTIALS_DIRECTORY");
-      if (!env.credentials_directory)
+      if (credential_outside_service(ref, env))
         return make_error("credential " + in_quotes(ref.name) +
                           " needs $CREDENTIALS_DIRECTORY, which is not set (systemd sets it for LoadCredential=)");
       std::string path = *env.credentials_directory;

@@ -47,6 +47,12 @@ struct SecretRef {
 /// wrong file.
 inline constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;
 
+/// True when `ref` is a well-formed `{ credential = "NAME" }` that cannot be read only because
+/// $CREDENTIALS_DIRECTORY is not set: the process runs outside the systemd service whose
+/// LoadCredential= provides it (an operator's shell), so the secret is not wrong, just not
+/// checkable here. resolve_secret reports it as an error all the same.
+bool credential_outside_service(SecretRef const& ref, SecretEnvironment const& env);
+
 /// Reads the secret. Trailing newlines (\n, \r\n) of files and credentials are trimmed. An unset
 /// variable, a missing, unreadable or oversized file, or an empty value is an error whose message
 /// names the variable or path and never contains any part of the value.

@@ -154,7 +154,10 @@ void AccountWorker::stop_account(std::shared_ptr<ProviderSession> const& used, s
     return;
   }
   stopped_ = true;
-  spdlog::error("account {} stopped: {} (fix it, then reload or restart)", account_, reason);
+  // systemd copies LoadCredential= files only at start, so a fixed credential file needs a restart.
+  spdlog::error("account {} stopped: {} (fix the config, then `systemctl reload outreachd`; a fixed credential "
+                "file needs `systemctl restart outreachd`)",
+                account_, reason);
   show(AccountState::stopped, std::nullopt, std::move(reason));
 }
 

@@ -10,6 +10,7 @@
 #include "daemon/cli_args.hpp"
 #include "daemon/cmd_check_config.hpp"
 #include "daemon/cmd_operator.hpp"
+#include "daemon/cmd_reload.hpp"
 #include "daemon/cmd_run.hpp"
 #include "daemon/cmd_simulate.hpp"
 #include "daemon/cmd_status.hpp"
@@ -39,6 +40,7 @@ constexpr std::array kCommands{
     Command{"resume", "resume a paused campaign", cmd_resume},
     Command{"cancel", "cancel a campaign; its queued recipients are skipped", cmd_cancel},
     Command{"suppress", "add users to the do-not-contact list", cmd_suppress},
+    Command{"reload", "ask the running daemon to re-read its config, and report the outcome", cmd_reload},
     Command{"check-config", "parse the config, resolve secrets, report problems", cmd_check_config},
     Command{"simulate", "serve the four provider APIs locally, for demos and tests", cmd_simulate},
     Command{"help", "list the commands, or show one command's usage", cmd_help},

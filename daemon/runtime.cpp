@@ -1,7 +1,9 @@
 #include "daemon/runtime.hpp"
 
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
@@ -10,7 +12,10 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -96,8 +101,9 @@ class Daemon {
     for (auto const& account : config_.accounts) add_worker(account);
     listen_for_signals();
     control_ = std::make_unique<ControlSocket>(io_, config_.state_dir, [this](std::string const& message) {
-      if (message.rfind("reload", 0) == 0) reload();
-      else wake_all();
+      if (message.rfind("reload", 0) == 0) return reload().answer();
+      wake_all();
+      return std::string();
     });
     watch_ = std::make_unique<WatchDir>(
         io_, config_.watch_dir, [this](fs::path const& file) { intake(file); },
@@ -275,7 +281,7 @@ class Daemon {
     signals_.async_wait([this](boost::system::error_code ec, int signal) {
       if (ec) return;
       if (signal == SIGHUP) {
-        reload();
+        (void)reload();  // the outcome is in the log; `outreachd reload` reports it to its caller
         listen_for_signals();
         return;
       }
@@ -283,19 +289,43 @@ class Daemon {
     });
   }
 
-  void reload() {
-    if (stopping_) return;
+  /// What a reload did, for `outreachd reload` (over the control socket) and the log.
+  struct ReloadOutcome {
+    bool applied = false;
+    std::vector<std::string> lines;  ///< the problems when refused; warnings and notes otherwise
+    /// "ok" or "refused", then one line each: what the control socket answers.
+    std::string answer() const {
+      std::string text = applied ? "ok" : "refused";
+      for (auto const& line : lines) text += "\n" + line;
+      return text;
+    }
+  };
+
+  ReloadOutcome reload() {
+    ReloadOutcome out;
+    if (stopping_) {
+      out.lines.push_back("the daemon is stopping");
+      return out;
+    }
     spdlog::info("reloading {}", options_.config_path);
     ConfigLoad load = load_config_file(options_.config_path, SecretEnvironment::from_process());
-    for (auto const& w : load.warnings) spdlog::warn("{}", w);
+    for (auto const& w : load.warnings) {
+      spdlog::warn("{}", w);
+      out.lines.push_back("warning: " + w);
+    }
     if (!load.config) {
       for (auto const& e : load.errors) spdlog::error("{}", e);
       spdlog::error("reload failed; still running with the previous configuration");
-      return;
+      out.lines = load.errors;
+      out.lines.push_back("the daemon keeps running with its previous configuration");
+      return out;
     }
+    out.applied = true;
     Config next = std::move(*load.config);
-    if (next.state_dir != config_.state_dir || next.watch_dir != config_.watch_dir)
+    if (next.state_dir != config_.state_dir || next.watch_dir != config_.watch_dir) {
       spdlog::warn("state_dir and watch_dir changes take effect at the next restart");
+      out.lines.push_back("warning: state_dir and watch_dir changes take effect at the next restart");
+    }
     next.state_dir = config_.state_dir;
     next.watch_dir = config_.watch_dir;
     if (auto r = set_log_level(to_string(next.log_level)); !r) spdlog::warn("{}", r.error().message);
@@ -315,12 +345,20 @@ class Daemon {
       }
     }
     spdlog::info("configuration reloaded: {} accounts", config_.accounts.size());
+    out.lines.push_back("configuration reloaded: " + std::to_string(config_.accounts.size()) + " accounts");
+    // systemd copies LoadCredential= files once, when the service starts: a reload re-reads the
+    // copies, so a changed credential file is not seen until a restart.
+    if (std::getenv("CREDENTIALS_DIRECTORY") != nullptr)
+      out.lines.push_back(
+          "note: credentials are read from the copies systemd made when the service started; after changing a "
+          "credential file, run `systemctl restart outreachd`");
     if (intake_retry_pending_) {  // the operator may have made room: try the kept files now
       intake_retry_timer_.cancel();
       intake_retry_pending_ = false;
       if (watch_) rescan_watch_dir();
     }
     on_activity();
+    return out;
   }
 
   void shutdown(std::string_view why) {
@@ -448,6 +486,24 @@ Result<void> prepare_directory(std::string const& dir, std::string_view key) {
   return {};
 }
 
+/// A watch directory the daemon cannot write would have its campaigns imported and sent but never
+/// moved (accepted/ and rejected/ cannot be made): every rescan would offer them again. Under the
+/// unit that is what ProtectSystem=strict does to a watch_dir outside /var/lib/outreachd.
+Result<void> check_watch_dir_writable(std::string const& dir) {
+  for (fs::path const& path : {fs::path(dir), fs::path(dir) / "accepted", fs::path(dir) / "rejected"}) {
+    std::error_code ec;
+    if (path != fs::path(dir) && !fs::is_directory(fs::symlink_status(path, ec))) continue;  // made when needed
+    if (::faccessat(AT_FDCWD, path.c_str(), W_OK | X_OK, AT_EACCESS) == 0) continue;
+    int const err = errno;
+    return make_error("watch_dir " + dir + ": " + path.string() + " is not writable by the daemon (" +
+                      std::strerror(err) +
+                      "), so campaign files could not be moved to accepted/ or rejected/. Under systemd, a "
+                      "watch_dir outside /var/lib/outreachd needs a drop-in (systemctl edit outreachd) with "
+                      "\"[Service]\" and \"ReadWritePaths=" + dir + "\", then systemctl restart outreachd");
+  }
+  return {};
+}
+
 }  // namespace
 
 int run_daemon(Config config, RuntimeOptions const& options) {
@@ -463,6 +519,10 @@ int run_daemon(Config config, RuntimeOptions const& options) {
       std::fprintf(stderr, "outreachd: %s\n", r.error().message.c_str());
       return 1;
     }
+  }
+  if (auto r = check_watch_dir_writable(config.watch_dir); !r) {
+    std::fprintf(stderr, "outreachd: %s\n", r.error().message.c_str());
+    return 1;
   }
   auto lock = StateLock::acquire(config.state_dir);
   if (!lock) {

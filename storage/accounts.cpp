@@ -25,9 +25,11 @@ ON CONFLICT (name) DO UPDATE SET
   provider = excluded.provider,
   daily_cap = excluded.daily_cap,
   configured = 1,
-  -- a reload or restart is the operator's way to start a stopped account again
+  -- a reload or restart is the operator's way to start a stopped account again; the error that
+  -- stopped it goes with it (the attempts table keeps the refused request's error)
   state = CASE WHEN state = 'stopped' THEN 'ready' ELSE state END,
-  next_send_at = CASE WHEN state = 'stopped' THEN NULL ELSE next_send_at END)sql");
+  next_send_at = CASE WHEN state = 'stopped' THEN NULL ELSE next_send_at END,
+  last_error = CASE WHEN state = 'stopped' THEN NULL ELSE last_error END)sql");
   if (!stmt) return stmt.error();
   for (auto const& a : accounts) {
     stmt->bind(1, a.name).bind(2, to_string(a.provider)).bind(3, a.daily_cap);

@@ -402,6 +402,13 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))sql");
     prune->bind(1, account->id).bind(2, now - kCapWindow);
     if (auto r = prune->run(what); !r) return r;
   }
+  if (state == RecipientState::sent) {
+    // The account works: an error that once stopped it no longer describes it (account_status).
+    auto clear = conn.prepare("UPDATE accounts SET last_error = NULL WHERE id = ?1 AND last_error IS NOT NULL");
+    if (!clear) return clear.error();
+    clear->bind(1, account->id);
+    if (auto r = clear->run(what); !r) return r;
+  }
   if (auto r = detail::move_counts(conn, claim.campaign_id, RecipientState::sending, state, 1, now); !r) return r;
   return tx->commit(what);
 }

@@ -80,7 +80,8 @@ struct Outcome {
 /// when the recipient is not `sending` for this claim's account (recorded twice, say).
 /// A campaign cancelled while the recipient was being sent takes it too: an outcome that would
 /// queue it again (pending, retrying) leaves it `skipped`/`cancelled` instead, as cancel does
-/// with the rest; the attempts row keeps what really happened.
+/// with the rest; the attempts row keeps what really happened. A `sent` outcome also clears the
+/// account's last_error: whatever stopped it before no longer holds.
 Result<void> record_outcome(Database& db, ClaimedRecipient const& claim, Outcome const& outcome, TimePoint now);
 
 /// The last look before a send. What may have changed since the claim (a lookup can take a while):

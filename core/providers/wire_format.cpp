@@ -14,9 +14,23 @@ char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' +
 
 bool all_digits(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_digit); }
 
-bool ends_with_port(std::string_view s) {
+/// "host:port" exactly as the config's proxy check (config/url_check.cpp) reads one: a name or
+/// IPv4 address of [A-Za-z0-9._-] or a bracketed IPv6 address, and a port from 1 to 65535. Both
+/// must agree on which side of tweetapi's "host:port@user:pass" is the address, or the codecs
+/// send to a different proxy than the one check-config accepted (e.g. a numeric password).
+bool is_host_port(std::string_view s) {
   const auto colon = s.rfind(':');
-  return colon != std::string_view::npos && colon > 0 && all_digits(s.substr(colon + 1));
+  if (colon == std::string_view::npos || colon == 0) return false;
+  const std::string_view host = s.substr(0, colon);
+  const std::string_view port = s.substr(colon + 1);
+  if (!all_digits(port) || port.size() > 5) return false;
+  unsigned value = 0;
+  for (char c : port) value = value * 10 + static_cast<unsigned>(c - '0');
+  if (value < 1 || value > 65535) return false;
+  if (host.front() == '[')
+    return host.size() > 2 && host.back() == ']' &&
+           host.substr(1, host.size() - 2).find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos;
+  return std::all_of(host.begin(), host.end(), [](char c) { return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_'; });
 }
 
 constexpr std::array<int, 12> kKnownXCodes{349, 150, 214, 476, 151, 354, 88, 226, 32, 89, 64, 326};
@@ -105,11 +119,14 @@ Result<ProxyParts> split_proxy(std::string_view configured) {
     userinfo = s.substr(0, at);
     hostport = s.substr(at + 1);
   }
-  if (const auto slash = hostport.find('/'); slash != std::string_view::npos) hostport = hostport.substr(0, slash);
+  // A path after the address is dropped, but only once the address is known: in tweetapi's form
+  // the part after '@' is "user:pass", and a '/' there belongs to the password.
+  auto without_path = [](std::string_view address) { return address.substr(0, address.find('/')); };
   // Without a scheme, "host:port@user:pass" may already be tweetapi's form: recognise it by
   // where the port is, so both spellings work.
-  if (parts.scheme.empty() && !userinfo.empty() && ends_with_port(userinfo) && !ends_with_port(hostport))
+  if (parts.scheme.empty() && !userinfo.empty() && is_host_port(userinfo) && !is_host_port(without_path(hostport)))
     std::swap(userinfo, hostport);
+  hostport = without_path(hostport);
   if (hostport.empty() || hostport.front() == ':') return make_error("the account's proxy has no host");
   parts.userinfo = std::string(userinfo);
   parts.hostport = std::string(hostport);

@@ -3,10 +3,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "daemon/control_socket.hpp"
@@ -258,7 +260,10 @@ TEST_CASE("control socket: the CLI's datagram reaches the daemon; no daemon is n
   boost::asio::io_context io;
   std::vector<std::string> messages;
   {
-    ControlSocket socket(io, dir.path().string(), [&](std::string m) { messages.push_back(std::move(m)); });
+    ControlSocket socket(io, dir.path().string(), [&](std::string const& m) {
+      messages.push_back(m);
+      return std::string();
+    });
     CHECK(notify_daemon(dir.path().string(), "wake"));
     CHECK(notify_daemon(dir.path().string(), "reload"));
     run_until(io, [&] { return messages.size() >= 2; });
@@ -270,4 +275,29 @@ TEST_CASE("control socket: the CLI's datagram reaches the daemon; no daemon is n
   // Closing removes the socket file, so a later CLI call knows no daemon is listening.
   CHECK_FALSE(fs::exists(dir.path() / kControlSocketName));
   CHECK_FALSE(notify_daemon(dir.path().string(), "wake"));
+}
+
+TEST_CASE("control socket: ask_daemon gets the daemon's answer; no daemon and no answer are told apart") {
+  testing::TempDir dir;
+  CHECK(ask_daemon(dir.path().string(), "reload", std::chrono::milliseconds(200)).status ==
+        DaemonAnswer::Status::no_daemon);
+
+  boost::asio::io_context io;
+  ControlSocket socket(io, dir.path().string(), [](std::string const& m) {
+    return m == "reload" ? std::string("ok\nconfiguration reloaded: 3 accounts") : std::string();
+  });
+  DaemonAnswer answered;
+  DaemonAnswer silent;
+  std::atomic<bool> asked{false};
+  // ask_daemon blocks for the answer, so it runs beside the loop that answers it.
+  std::thread asker([&] {
+    answered = ask_daemon(dir.path().string(), "reload", std::chrono::seconds(5));
+    silent = ask_daemon(dir.path().string(), "wake", std::chrono::milliseconds(300));
+    asked = true;
+  });
+  run_until(io, [&] { return asked.load(); });
+  asker.join();
+  CHECK(answered.status == DaemonAnswer::Status::answered);
+  CHECK(answered.text == "ok\nconfiguration reloaded: 3 accounts");
+  CHECK(silent.status == DaemonAnswer::Status::no_answer);  // a wake-up is not answered
 }

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -175,6 +176,80 @@ tier = "premium"
   // 8 problems (the x_api account also lacks both tokens), 2 warnings, 1 summary line.
   CHECK_MESSAGE(line_count(r.err) == 11, r.err);
   check_no_secret(r);
+}
+
+const std::string kServiceCheck =
+    "check them as the service sees them: sudo systemd-run --pipe --wait --quiet -p User=outreachd "
+    "-p LoadCredential=outreachd:/etc/outreachd/credentials outreachd check-config";
+
+TEST_CASE("check-config outside the service: the shipped example's credentials are one sentence with the fix") {
+  // Issue 16: the package's example uses { credential = … } secrets, which exist only inside the
+  // service; in a shell each was an error of its own, "needs $CREDENTIALS_DIRECTORY".
+  char const* source = std::getenv("OUTREACHD_SOURCE_DIR");
+  REQUIRE_MESSAGE(source != nullptr, "OUTREACHD_SOURCE_DIR must name the source tree (ctest sets it)");
+  TempDir dir;
+  std::ifstream in(std::string(source) + "/packaging/outreachd.toml.example");
+  const std::string config = dir.write("outreachd.toml", std::string(std::istreambuf_iterator<char>(in), {}));
+
+  ProcessResult r = outreachd({"check-config", "--config", config});
+  CHECK(r.exit_code == 1);  // the secrets could not be checked
+  CHECK(r.out.empty());
+  CHECK_MESSAGE(line_count(r.err) == 1, r.err);
+  CHECK_MESSAGE(r.err == "outreachd check-config: no other problem in " + config +
+                             ", but 11 secrets are systemd credentials ({ credential = \"…\" }), which exist only "
+                             "inside the service; " + kServiceCheck + " --config " + config + "\n",
+                r.err);
+  CHECK_FALSE(contains(r.err, "needs $CREDENTIALS_DIRECTORY"));
+
+  // $OUTREACHD_CONFIG does not reach the systemd-run child, so the command names the file too.
+  r = outreachd({"check-config"}, isolated({{"OUTREACHD_CONFIG", config}}));
+  CHECK(r.exit_code == 1);
+  CHECK_MESSAGE(contains(r.err, kServiceCheck + " --config " + config + "\n"), r.err);
+
+  // Inside the service (credentials present) the same file is valid.
+  TempDir creds;
+  for (std::string const name :
+       {"outreachd_getxapi.key", "outreachd_twitterapi_io.key", "outreachd_tweetapi.key", "outreachd_x_client_secret",
+        "outreachd_sales-1.auth_token", "outreachd_sales-2.login_cookies", "outreachd_sales-3.auth_token",
+        "outreachd_brand.access_token", "outreachd_brand.refresh_token"})
+    creds.write(name, "credential-S3CRET\n");
+  creds.write("outreachd_sales-2.proxy", "http://user:proxy-pass-S3CRET@proxy.example:8080\n");
+  creds.write("outreachd_sales-3.proxy", "http://user:proxy-pass-S3CRET@proxy.example:8080\n");
+  r = outreachd({"check-config", "--config", config}, isolated({{"CREDENTIALS_DIRECTORY", creds.str()}}));
+  CHECK_MESSAGE(r.exit_code == 0, r.err);
+  CHECK(contains(r.out, config + " is valid"));
+  check_no_secret(r);
+}
+
+TEST_CASE("check-config outside the service: other problems are still listed one per line, before the sentence") {
+  TempDir dir;
+  const std::string config = dir.write("my config.toml", R"([pacing]
+min_delay = "10"
+
+[providers.getxapi]
+api_key = { credential = "outreachd_getxapi.key" }
+
+[[accounts]]
+name = "sales-1"
+provider = "getxapi"
+tier = "new"
+auth_token = { credential = "../escape" }
+)");
+  ProcessResult r = outreachd({"check-config", "--config", config});
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.err, "error: " + config + ":2: pacing.min_delay: duration \"10\" has no unit"));
+  // A credential name that could never work is a problem of the file, listed as before.
+  CHECK(contains(r.err, "error: " + config + ":11: accounts[0].auth_token: credential name \"../escape\""));
+  CHECK_FALSE(contains(r.err, "needs $CREDENTIALS_DIRECTORY"));
+  // One credential: singular; the path is quoted for the shell (it has a space).
+  CHECK_MESSAGE(contains(r.err, "outreachd check-config: 2 problems in " + config +
+                                    ", and 1 secret is a systemd credential ({ credential = \"…\" }), which exists "
+                                    "only inside the service; check it as the service sees it: sudo systemd-run "
+                                    "--pipe --wait --quiet -p User=outreachd "
+                                    "-p LoadCredential=outreachd:/etc/outreachd/credentials outreachd check-config "
+                                    "--config '" + config + "'\n"),
+                r.err);
+  CHECK_MESSAGE(line_count(r.err) == 3, r.err);
 }
 
 TEST_CASE("check-config: an unreadable config file is a failed check naming the path") {

@@ -141,7 +141,8 @@ TEST_CASE("account_status lists every configured account, counts the rolling 24 
             {"brand", "x_api", "ready", "1500", "0", "1500", iso(now - 1min), "HTTP 429: slow down"},
             {"idle", "tweetapi", "stopped", "500", "0", "500", "NULL", "HTTP 401: session expired"}});
 
-  // A reload restarts the stopped account and drops the removed one from the view.
+  // A reload restarts the stopped account (clearing the error that stopped it) and drops the
+  // removed one from the view.
   std::vector<ConfiguredAccount> reloaded{{"sales-1", ProviderKind::getxapi, 700},
                                           {"idle", ProviderKind::tweetapi, 500}};
   REQUIRE_OK(sync_accounts(db, reloaded));
@@ -152,10 +153,52 @@ TEST_CASE("account_status lists every configured account, counts the rolling 24 
   CHECK(typed[0].remaining_24h == 698);
   CHECK(typed[1].account == "idle");
   CHECK(typed[1].state == "ready");
-  CHECK(typed[1].last_error == "HTTP 401: session expired");  // kept for the operator
+  CHECK_FALSE(typed[1].last_error.has_value());
+  REQUIRE_OK(set_account_state(db, "idle", {AccountState::stopped, std::nullopt, "HTTP 401: again"}));
+  CHECK(REQUIRE_OK(read_account_status(db))[1].last_error == "HTTP 401: again");
   REQUIRE_OK(set_account_state(db, "idle", {AccountState::ready, std::nullopt, ""}));
   CHECK_FALSE(REQUIRE_OK(read_account_status(db))[1].last_error.has_value());
   CHECK(error_of(set_account_state(db, "ghost", {})) == "unknown account 'ghost'");
+}
+
+TEST_CASE("last_error goes when the account is no longer stopped: un-stopped by a reload or restart, or a send succeeds") {
+  // Issue 16: `outreachd status` kept showing an old 401 under LAST ERROR after the credentials
+  // were fixed and the account sent again.
+  TempDir dir;
+  auto db = open_db(dir);
+  std::vector<ConfiguredAccount> accounts{{"stopped", ProviderKind::getxapi, 500},
+                                          {"waiting", ProviderKind::getxapi, 500},
+                                          {"sender", ProviderKind::getxapi, 500},
+                                          {"other", ProviderKind::getxapi, 500}};
+  REQUIRE_OK(sync_accounts(db, accounts));
+  auto const now = wall_now();
+  auto last_errors = [&] {
+    return query_rows(db, "SELECT account, state, coalesce(last_error, '-') FROM account_status");
+  };
+
+  // A reload or restart (both run sync_accounts) starts the stopped account again, without its
+  // error; an account that is only waiting keeps what it shows.
+  REQUIRE_OK(set_account_state(db, "stopped", {AccountState::stopped, std::nullopt, "HTTP 401: Invalid auth_token"}));
+  REQUIRE_OK(set_account_state(db, "waiting", {AccountState::backoff, now + 1h, "HTTP 503: later"}));
+  REQUIRE_OK(sync_accounts(db, accounts));
+  CHECK(last_errors() == std::vector<std::vector<std::string>>{{"stopped", "ready", "-"},
+                                                               {"waiting", "backoff", "HTTP 503: later"},
+                                                               {"sender", "ready", "-"},
+                                                               {"other", "ready", "-"}});
+
+  // Whatever the path back (a database from before this rule, a failed sync), a successful send
+  // clears it; other outcomes, and another account's send, do not.
+  import_campaign(db, {.accounts = {"sender", "other"}}, numbered(6), now - 1h);
+  REQUIRE_OK(set_account_state(db, "sender", {AccountState::ready, std::nullopt, "HTTP 401: Invalid auth_token"}));
+  REQUIRE_OK(record_outcome(db, claim(db, "sender", now), Outcome::failed(ErrorClass::bad_request, 400, "no"), now));
+  REQUIRE_OK(record_outcome(db, claim(db, "sender", now), Outcome::requeue(ErrorClass::rate_limited, 429, "wait"), now));
+  REQUIRE_OK(record_outcome(db, claim(db, "sender", now), Outcome::in_doubt("timed out"), now));
+  REQUIRE_OK(record_outcome(db, claim(db, "other", now), Outcome::sent("m-other", 200), now));
+  CHECK(last_errors()[2] == std::vector<std::string>{"sender", "ready", "HTTP 401: Invalid auth_token"});
+  REQUIRE_OK(record_outcome(db, claim(db, "sender", now), Outcome::sent("m-sender", 200), now));
+  CHECK(last_errors()[2] == std::vector<std::string>{"sender", "ready", "-"});
+  // Its history stays in the attempts table.
+  CHECK(query_rows(db, "SELECT count(*) FROM attempts WHERE outcome = 'sent'")[0][0] == "2");
 }
 
 TEST_CASE("sync_accounts refuses duplicate, empty and negative-cap accounts") {

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -356,6 +357,60 @@ refresh_token = {}
   check_one_error(r, "accounts[2].access_token: names more than one source", "test.toml:24");
   check_one_error(r, "accounts[2].refresh_token: names no source", "test.toml:25");
   CHECK(r.errors.size() == 8);
+}
+
+TEST_CASE("credentials read outside the service are marked apart from the other errors") {
+  TempDir creds;
+  const std::string text = R"(
+[providers.getxapi]
+api_key = { credential = "getxapi.key" }
+
+[providers.tweetapi]
+api_key = { env = "NOT_SET" }
+
+[[accounts]]
+name = "a"
+provider = "getxapi"
+tier = "new"
+auth_token = { credential = "a.token" }
+proxy = { credential = "a.proxy" }
+
+[[accounts]]
+name = "b"
+provider = "getxapi"
+tier = "nope"
+auth_token = { credential = "../b.token" }
+)";
+  // Outside the service: the three well-formed credentials are marked; the unset variable, the
+  // bad tier and the credential name that could never work are ordinary errors.
+  auto outside = load_config_text(text, "test.toml", SecretEnvironment::from_map({}));
+  REQUIRE(outside.errors.size() == 6);
+  std::vector<std::string> marked, unmarked;
+  for (std::size_t i = 0; i < outside.errors.size(); ++i) {
+    const bool is_marked = std::find(outside.outside_service_errors.begin(), outside.outside_service_errors.end(),
+                                     i) != outside.outside_service_errors.end();
+    (is_marked ? marked : unmarked).push_back(outside.errors[i]);
+  }
+  CHECK(std::is_sorted(outside.outside_service_errors.begin(), outside.outside_service_errors.end()));
+  REQUIRE_MESSAGE(marked.size() == 3, joined(marked));
+  CHECK(contains(marked[0], "test.toml:3: providers.getxapi.api_key: credential \"getxapi.key\" needs"));
+  CHECK(contains(marked[1], "test.toml:12: accounts[0].auth_token: credential \"a.token\" needs"));
+  CHECK(contains(marked[2], "test.toml:13: accounts[0].proxy: credential \"a.proxy\" needs"));
+  REQUIRE_MESSAGE(unmarked.size() == 3, joined(unmarked));
+  CHECK(contains(unmarked[0], "providers.tweetapi.api_key: environment variable NOT_SET is not set"));
+  CHECK(contains(unmarked[1], "accounts[1].tier"));
+  CHECK(contains(unmarked[2], "accounts[1].auth_token: credential name \"../b.token\" must be a plain file name"));
+
+  // Inside it, a missing credential file is a real problem: nothing is marked.
+  auto inside = load_config_text(text, "test.toml", SecretEnvironment::from_map({{"CREDENTIALS_DIRECTORY", creds.str()}}));
+  CHECK(inside.errors.size() == 6);
+  CHECK(inside.outside_service_errors.empty());
+
+  SecretRef ref{SecretSourceKind::credential, "x"};
+  CHECK(credential_outside_service(ref, SecretEnvironment::from_map({})));
+  CHECK_FALSE(credential_outside_service(ref, SecretEnvironment::from_map({{"CREDENTIALS_DIRECTORY", creds.str()}})));
+  CHECK_FALSE(credential_outside_service({SecretSourceKind::credential, "a/b"}, SecretEnvironment::from_map({})));
+  CHECK_FALSE(credential_outside_service({SecretSourceKind::env, "x"}, SecretEnvironment::from_map({})));
 }
 
 TEST_CASE("durations need a unit and pacing needs min_delay <= max_delay") {
