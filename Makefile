@@ -12,7 +12,7 @@ CMAKE_ARGS ?=
 export CCACHE_BASEDIR   := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all bootstrap configure build test demo package bench clean
+.PHONY: all bootstrap configure build test demo package systemd-test bench clean
 
 all: build
 
@@ -42,6 +42,11 @@ package: bootstrap
 	  -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON $(CMAKE_ARGS) >/dev/null
 	@cmake --build build-package -j $(JOBS) --target outreachd
 	@cd build-package && cpack -G DEB
+
+# The .deb booted under a real systemd (debootstrap + systemd-nspawn), through the README's install
+# and operator path; root, ~2 minutes plus the build, so not part of `make test` (docs/systemd-test.md).
+systemd-test:
+	@JOBS=$(JOBS) scripts/systemd-test
 
 bench:
 	@$(MAKE) --no-print-directory build BUILD_DIR=build-release BUILD_TYPE=Release
