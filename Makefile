@@ -12,7 +12,7 @@ CMAKE_ARGS ?=
 export CCACHE_BASEDIR   := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all bootstrap configure build test demo package systemd-test bench clean
+.PHONY: all bootstrap configure build test demo package systemd-test bench fuzz fuzz-build fuzz-smoke clean
 
 all: build
 
@@ -52,5 +52,23 @@ bench:
 	@$(MAKE) --no-print-directory build BUILD_DIR=build-release BUILD_TYPE=Release
 	@scripts/bench build-release
 
+# Coverage-guided fuzzing of every parser that reads outside input (fuzz/README.md): a separate
+# clang build (libFuzzer + ASan + UBSan) in build-fuzz/, so the GCC build is untouched. Each
+# target replays its regressions and seeds, then fuzzes FUZZ_SECONDS; any finding fails the run.
+# FUZZ_TARGETS="url config" picks targets; FUZZ_PARALLEL sets how many run at once.
+FUZZ_SECONDS  ?= 60
+FUZZ_PARALLEL ?= 2
+FUZZ_TARGETS  ?=
+
+fuzz-build: bootstrap
+	@JOBS=$(JOBS) fuzz/run.sh build
+
+fuzz: fuzz-build
+	@FUZZ_PARALLEL=$(FUZZ_PARALLEL) FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz/run.sh run $(FUZZ_SECONDS)
+
+# What CI runs: every target for 20 s on its corpus.
+fuzz-smoke: fuzz-build
+	@FUZZ_PARALLEL=$(FUZZ_PARALLEL) FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz/run.sh run 20
+
 clean:
-	rm -rf build build-asan build-release build-package
+	rm -rf build build-asan build-release build-package build-fuzz

@@ -584,6 +584,9 @@ class Handler {
   bool vars_overflow_reported_ = false;
 };
 
+/// Where a byte stands for push(): outside strings, inside one, or right after a backslash in one.
+enum class Lexeme : unsigned char { outside, string, escape };
+
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
 std::string describe_syntax_error(error_code const& ec, std::string_view rest) {
@@ -630,9 +633,12 @@ struct CampaignJsonParser::Impl {
   }
 
   void write(std::string_view chunk);
+  void push(std::string_view chunk);
 
   json::basic_parser<Handler> parser;
   std::string bom_held;  ///< leading bytes that match the start of a BOM, not yet passed on
+  std::string carry;     ///< the end of the last chunk, held back by push() (see there)
+  Lexeme lexeme = Lexeme::outside;  ///< where the first byte of `carry` stands
   bool bom_decided = false;
   std::size_t line = 1;
   std::size_t column = 1;
@@ -654,6 +660,85 @@ void CampaignJsonParser::Impl::write(std::string_view chunk) {
   if (ec) syntax_error(ec, chunk.substr(consumed));
 }
 
+namespace {
+
+Lexeme next_lexeme(Lexeme state, char c) {
+  switch (state) {
+    case Lexeme::outside: return c == '"' ? Lexeme::string : Lexeme::outside;
+    case Lexeme::string: return c == '"' ? Lexeme::outside : c == '\\' ? Lexeme::escape : Lexeme::string;
+    case Lexeme::escape: return Lexeme::string;
+  }
+  return state;
+}
+
+bool token_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.';
+}
+
+/// Whether the byte at `i` (seen in `state`) begins a token that basic_parser checks several bytes
+/// at a time when they are all in its buffer: a literal or number outside strings, an escape or a
+/// UTF-8 sequence inside one (or a stray non-ASCII byte outside).
+bool starts_lookahead_token(std::string_view s, std::size_t i, Lexeme state) {
+  const auto u = static_cast<unsigned char>(s[i]);
+  if (state == Lexeme::string) return u == '\\' || u >= 0xC0;
+  if (state == Lexeme::escape) return false;
+  if (u >= 0x80) return true;
+  const bool begins = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-';
+  return begins && (i == 0 || !token_char(s[i - 1]));
+}
+
+}  // namespace
+
+/// Where a syntax error is reported must not depend on where the input was split (the unit tests
+/// promise the same line and column however the bytes arrive). basic_parser checks a literal, an
+/// escape or a UTF-8 sequence in one step when enough of its bytes are in its buffer and reports a
+/// bad one at its start, but when the buffer ends first it suspends and later reports the first
+/// mismatching byte instead. So each chunk is cut where no such token starts within the last
+/// kLookahead bytes before the cut, and the rest is passed on with the next chunk (or at finish()):
+/// the parser sees every token as if the file had come in one piece. Text inside strings is never
+/// held back, so a recipient is still handed out as soon as its closing brace arrives. The carried
+/// bytes are bounded; a longer run of such tokens is cut between two characters outside escapes.
+void CampaignJsonParser::Impl::push(std::string_view chunk) {
+  constexpr std::size_t kLookahead = 16;  // a literal, a UTF-8 sequence, a \u surrogate pair (12)
+  constexpr std::size_t kMaxCarry = 4096;
+  if (failed) return;
+  std::string data;
+  if (!carry.empty()) {
+    data = std::move(carry);
+    data.append(chunk);
+    chunk = data;
+  }
+  // Token starts near the end, with the state before each byte.
+  std::vector<std::size_t> starts;
+  std::vector<Lexeme> states(chunk.size() + 1);
+  states[0] = lexeme;
+  const std::size_t scan_from = chunk.size() > kMaxCarry + kLookahead ? chunk.size() - kMaxCarry - kLookahead : 0;
+  for (std::size_t i = 0; i < chunk.size(); ++i) {
+    if (i >= scan_from && starts_lookahead_token(chunk, i, states[i])) starts.push_back(i);
+    states[i + 1] = next_lexeme(states[i], chunk[i]);
+  }
+  std::size_t cut = chunk.size();
+  while (!starts.empty()) {
+    if (starts.back() >= cut) {
+      starts.pop_back();
+      continue;
+    }
+    if (cut - starts.back() >= kLookahead) break;  // every token before the cut has its bytes
+    if (chunk.size() - starts.back() > kMaxCarry) {
+      // A long dense run (non-ASCII text or escapes in a string): cut between two characters.
+      while (cut < chunk.size() && (states[cut] == Lexeme::escape ||
+                                    (static_cast<unsigned char>(chunk[cut]) & 0xC0) == 0x80 ||
+                                    (cut > 0 && chunk[cut - 1] == '\\')))
+        ++cut;
+      break;
+    }
+    cut = starts.back();
+  }
+  lexeme = states[cut];
+  carry = std::string(chunk.substr(cut));
+  write(chunk.substr(0, cut));
+}
+
 void CampaignJsonParser::feed(std::string_view chunk) {
   if (impl_->failed || impl_->finished || chunk.empty()) return;
   if (!impl_->bom_decided) {
@@ -666,18 +751,20 @@ void CampaignJsonParser::feed(std::string_view chunk) {
     }
     if (held.size() < kBom.size() && chunk.empty()) return;
     impl_->bom_decided = true;
-    if (held.size() < kBom.size()) impl_->write(held);  // not a BOM: those bytes are the file's
+    if (held.size() < kBom.size()) impl_->push(held);  // not a BOM: those bytes are the file's
     held.clear();
   }
-  impl_->write(chunk);
+  impl_->push(chunk);
 }
 
 void CampaignJsonParser::finish() {
   if (impl_->failed || impl_->finished) return;
   if (!impl_->bom_decided) {
     impl_->bom_decided = true;
-    impl_->write(impl_->bom_held);  // a file that is only the start of a BOM
+    impl_->push(impl_->bom_held);  // a file that is only the start of a BOM
   }
+  impl_->write(impl_->carry);
+  impl_->carry.clear();
   if (impl_->failed) return;
   impl_->finished = true;
   error_code ec;

@@ -385,10 +385,12 @@ SimFault parse_fault(json::value const& v, std::string const& where) {
     if (nth->empty()) fail(r.field("nth"), "must list at least one request number");
     for (std::size_t i = 0; i < nth->size(); ++i) {
       auto const& n = (*nth)[i];
-      if (!n.is_int64() && !n.is_uint64()) fail(indexed(r.field("nth"), i), "must be a whole number >= 1");
-      auto value = n.to_number<std::int64_t>();
+      // Read as stored: to_number<std::int64_t>() throws (not a ScenarioError) above 2^63 - 1.
+      std::uint64_t value = 0;
+      if (n.is_uint64()) value = n.as_uint64();
+      else if (n.is_int64() && n.as_int64() > 0) value = static_cast<std::uint64_t>(n.as_int64());
       if (value < 1) fail(indexed(r.field("nth"), i), "must be a whole number >= 1");
-      f.nth.push_back(static_cast<std::uint64_t>(value));
+      f.nth.push_back(value);
     }
   }
   if (auto every = r.count("every")) {

@@ -64,12 +64,14 @@ class GetxapiCodec final : public ProviderCodec {
       } else if (!reports_error(*o)) {
         auto const* data = object_member(*o, "data");
         auto id = data ? id_member(*data, "id") : std::nullopt;
-        if (string_member(*o, "status") == "success" || id) {
+        if (id) {
           r.signal = ProviderSignal::success;
-          r.message_id = id.value_or("");
+          r.message_id = std::move(*id);
           return r;
         }
-        set_malformed(r, redactor, "getxapi send response has neither status \"success\" nor data.id", response.body);
+        // Even with "status": "success", a send is only confirmed by its DM id: without one it is
+        // malformed, which keeps it in doubt (never resent) rather than sent with no id.
+        set_malformed(r, redactor, "getxapi send response has no decimal data.id", response.body);
       } else {
         r.message = redactor.clean(error_text(*o));
         apply_send_error_text(r, r.message);

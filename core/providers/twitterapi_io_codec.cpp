@@ -64,12 +64,16 @@ class TwitterapiIoCodec final : public ProviderCodec {
     } else {
       const std::string_view status = string_member(*o, "status");
       std::string id = message_id_of(*o, redactor);
-      if (status == "success" || (status.empty() && !id.empty() && !o->contains("error"))) {
+      if (!id.empty() && (status == "success" || (status.empty() && !o->contains("error")))) {
         r.signal = ProviderSignal::success;
         r.message_id = std::move(id);
         return r;
       }
-      if (status.empty() && !o->contains("error") && error_text(*o).empty()) {
+      if (status == "success") {
+        // A send is only confirmed by its DM id: without a usable one it is malformed, which keeps
+        // it in doubt (never resent) rather than sent with no id.
+        set_malformed(r, redactor, "twitterapi.io send response has status \"success\" but no usable message_id", response.body);
+      } else if (status.empty() && !o->contains("error") && error_text(*o).empty()) {
         set_malformed(r, redactor, "twitterapi.io send response has neither \"status\" nor \"message_id\"", response.body);
       } else {
         // The HTTP-200 error: closed DMs and session problems show up only in the text; anything
