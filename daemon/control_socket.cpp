@@ -68,12 +68,24 @@ void ControlSocket::close() {
   std::filesystem::remove(impl_->path, ignored_fs);
 }
 
-bool notify_daemon(std::string const& state_dir, std::string const& message) {
-  const std::string path = control_socket_path(state_dir);
+namespace {
+
+/// The daemon's control socket address; nullopt when the path does not fit (a loaded config
+/// never yields one: config.cpp checks the length).
+std::optional<sockaddr_un> daemon_address(std::string const& path) {
   sockaddr_un addr{};
-  if (path.size() >= sizeof(addr.sun_path)) return false;
+  if (path.size() >= sizeof(addr.sun_path)) return std::nullopt;
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  return addr;
+}
+
+}  // namespace
+
+bool notify_daemon(std::string const& state_dir, std::string const& message) {
+  auto daemon = daemon_address(control_socket_path(state_dir));
+  if (!daemon) return false;
+  sockaddr_un addr = *daemon;
   const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   const auto sent = ::sendto(fd, message.data(), message.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&addr),
@@ -85,10 +97,9 @@ bool notify_daemon(std::string const& state_dir, std::string const& message) {
 DaemonAnswer ask_daemon(std::string const& state_dir, std::string const& message, std::chrono::milliseconds timeout) {
   using Status = DaemonAnswer::Status;
   const std::string path = control_socket_path(state_dir);
-  sockaddr_un daemon{};
-  if (path.size() >= sizeof(daemon.sun_path)) return {Status::no_daemon, "the control socket path " + path + " is too long"};
-  daemon.sun_family = AF_UNIX;
-  std::memcpy(daemon.sun_path, path.c_str(), path.size() + 1);
+  auto address = daemon_address(path);
+  if (!address) return {Status::no_daemon, "the control socket path " + path + " is too long"};
+  sockaddr_un daemon = *address;
   const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return {Status::no_daemon, std::string("cannot create a socket: ") + std::strerror(errno)};
   // Autobind: the kernel gives the socket a unique abstract address, so the daemon can answer

@@ -1,9 +1,7 @@
 #include "daemon/runtime.hpp"
 
 #include <signal.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
@@ -12,10 +10,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -483,24 +479,6 @@ Result<void> prepare_directory(std::string const& dir, std::string_view key) {
   fs::create_directories(dir, ec);
   if (ec) return make_error(std::string(key) + " " + dir + " cannot be created: " + ec.message());
   if (!fs::is_directory(dir)) return make_error(std::string(key) + " " + dir + " is not a directory");
-  return {};
-}
-
-/// A watch directory the daemon cannot write would have its campaigns imported and sent but never
-/// moved (accepted/ and rejected/ cannot be made): every rescan would offer them again. Under the
-/// unit that is what ProtectSystem=strict does to a watch_dir outside /var/lib/outreachd.
-Result<void> check_watch_dir_writable(std::string const& dir) {
-  for (fs::path const& path : {fs::path(dir), fs::path(dir) / "accepted", fs::path(dir) / "rejected"}) {
-    std::error_code ec;
-    if (path != fs::path(dir) && !fs::is_directory(fs::symlink_status(path, ec))) continue;  // made when needed
-    if (::faccessat(AT_FDCWD, path.c_str(), W_OK | X_OK, AT_EACCESS) == 0) continue;
-    int const err = errno;
-    return make_error("watch_dir " + dir + ": " + path.string() + " is not writable by the daemon (" +
-                      std::strerror(err) +
-                      "), so campaign files could not be moved to accepted/ or rejected/. Under systemd, a "
-                      "watch_dir outside /var/lib/outreachd needs a drop-in (systemctl edit outreachd) with "
-                      "\"[Service]\" and \"ReadWritePaths=" + dir + "\", then systemctl restart outreachd");
-  }
   return {};
 }
 

@@ -301,4 +301,21 @@ Result<fs::path> move_to_rejected(fs::path const& file, std::string const& error
   return move_into(file, "rejected", &error_text);
 }
 
+// ProtectSystem=strict makes a watch_dir outside /var/lib/outreachd read-only under the unit.
+Result<void> check_watch_dir_writable(std::string const& dir) {
+  for (fs::path const& path : {fs::path(dir), fs::path(dir) / "accepted", fs::path(dir) / "rejected"}) {
+    std::error_code ec;
+    if (path != fs::path(dir) && !fs::is_directory(fs::symlink_status(path, ec))) continue;  // made when needed
+    if (::faccessat(AT_FDCWD, path.c_str(), W_OK | X_OK, AT_EACCESS) == 0) continue;
+    int const err = errno;
+    return make_error("watch_dir " + dir + ": " + path.string() + " is not writable by the daemon (" +
+                      std::strerror(err) +
+                      "), so campaign files could not be moved to accepted/ or rejected/. Under systemd, a "
+                      "watch_dir outside /var/lib/outreachd needs a drop-in (systemctl edit outreachd) with "
+                      "\"[Service]\" and \"ReadWritePaths=" + dir + "\", then systemctl restart outreachd");
+  }
+  return {};
+}
+
+
 }  // namespace outreach

@@ -73,4 +73,9 @@ Result<std::filesystem::path> move_to_accepted(std::filesystem::path const& file
 /// The .error is written before the move, so a file that cannot be explained stays where it was.
 Result<std::filesystem::path> move_to_rejected(std::filesystem::path const& file, std::string const& error_text);
 
+/// At start: the watch directory and its accepted/ and rejected/ (when present) must be writable.
+/// One that is not would have its campaigns imported and sent but never moved, so every rescan
+/// would offer them again; the error names the systemd drop-in that fixes the usual cause.
+Result<void> check_watch_dir_writable(std::string const& dir);
+
 }  // namespace outreach

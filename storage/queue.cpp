@@ -197,6 +197,50 @@ Error not_sending_error(sql::Connection& conn, ClaimedRecipient const& claim) {
                     claim.account + "'");
 }
 
+/// The id a lookup resolved, on a row still `sending` (inside the caller's transaction).
+Result<void> store_resolved_id(sql::Connection& conn, ClaimedRecipient const& claim, std::string_view user_id,
+                               std::string_view what) {
+  auto stmt = conn.prepare("UPDATE recipients SET resolved_user_id = ?2 WHERE id = ?1 AND state = 'sending'");
+  if (!stmt) return stmt.error();
+  stmt->bind(1, claim.recipient_id).bind(2, user_id);
+  if (auto r = stmt->run(what); !r) return r;
+  if (conn.changes() != 1) return not_sending_error(conn, claim);
+  return {};
+}
+
+/// The gate's decision (see check_before_send), inside its transaction.
+Result<SendGate> decide_gate(sql::Connection& conn, ClaimedRecipient const& claim, std::string_view resolved_user_id,
+                             GateRules const& rules, std::string_view what) {
+  auto active = campaign_control_is(conn, claim.campaign_id, "active");
+  if (!active) return active.error();
+  if (!*active) return SendGate::hold;
+  // Username and every id: the list may have grown while the lookup was out.
+  auto suppressed = is_suppressed_row(conn, claim.username, claim.user_id, resolved_user_id);
+  if (!suppressed) return suppressed.error();
+  if (*suppressed) return SendGate::suppressed;
+  std::string_view const person = resolved_user_id.empty() ? std::string_view(claim.user_id) : resolved_user_id;
+  if (person.empty()) return SendGate::go;
+  // The person's other rows that reached them. The WHERE repeats recipients_contacted's, so the
+  // partial index serves it.
+  auto others = conn.prepare(R"sql(
+SELECT campaign_id, coalesce(sent_at, claimed_at) FROM recipients
+WHERE coalesce(user_id, resolved_user_id) = ?1
+  AND (state = 'sending' OR state = 'retrying' OR state = 'sent' OR state = 'unknown')
+  AND id != ?2)sql");
+  if (!others) return others.error();
+  others->bind(1, person).bind(2, claim.recipient_id);
+  SendGate gate = SendGate::go;
+  for (;;) {
+    auto row = others->step(what);
+    if (!row) return row.error();
+    if (!*row) return gate;
+    if (others->int64_at(0) == claim.campaign_id) return SendGate::duplicate;
+    auto const contacted = others->optional_time_at(1);
+    if (rules.contact_cooldown > Duration{0} && contacted && *contacted > rules.now - rules.contact_cooldown)
+      gate = SendGate::recently_contacted;
+  }
+}
+
 }  // namespace
 
 // ---- Outcome shorthands -----------------------------------------------------------------------
@@ -419,44 +463,12 @@ Result<SendGate> check_before_send(Database& db, ClaimedRecipient const& claim, 
   std::string const what = "checking recipient " + std::to_string(claim.recipient_id) + " before its send";
   auto tx = sql::Transaction::begin(conn, sql::Durability::normal, what);
   if (!tx) return tx.error();
-  std::string_view const person = resolved_user_id.empty() ? std::string_view(claim.user_id) : resolved_user_id;
   if (!resolved_user_id.empty() && resolved_user_id != claim.user_id) {
-    auto note = conn.prepare("UPDATE recipients SET resolved_user_id = ?2 WHERE id = ?1 AND state = 'sending'");
-    if (!note) return note.error();
-    note->bind(1, claim.recipient_id).bind(2, resolved_user_id);
-    if (auto r = note->run(what); !r) return r.error();
-    if (conn.changes() != 1) return not_sending_error(conn, claim);
+    if (auto r = store_resolved_id(conn, claim, resolved_user_id, what); !r) return r.error();
   }
-  auto decide = [&]() -> Result<SendGate> {
-    auto active = campaign_control_is(conn, claim.campaign_id, "active");
-    if (!active) return active.error();
-    if (!*active) return SendGate::hold;
-    // Username and every id: the list may have grown while the lookup was out.
-    auto suppressed = is_suppressed_row(conn, claim.username, claim.user_id, resolved_user_id);
-    if (!suppressed) return suppressed.error();
-    if (*suppressed) return SendGate::suppressed;
-    if (person.empty()) return SendGate::go;
-    // The WHERE repeats recipients_contacted's, so the partial index serves it.
-    auto others = conn.prepare(R"sql(
-SELECT campaign_id, coalesce(sent_at, claimed_at) FROM recipients
-WHERE coalesce(user_id, resolved_user_id) = ?1
-  AND (state = 'sending' OR state = 'retrying' OR state = 'sent' OR state = 'unknown')
-  AND id != ?2)sql");
-    if (!others) return others.error();
-    others->bind(1, person).bind(2, claim.recipient_id);
-    SendGate gate = SendGate::go;
-    for (;;) {
-      auto row = others->step(what);
-      if (!row) return row.error();
-      if (!*row) return gate;
-      if (others->int64_at(0) == claim.campaign_id) return SendGate::duplicate;
-      auto const contacted = others->optional_time_at(1);
-      if (rules.contact_cooldown > Duration{0} && contacted && *contacted > rules.now - rules.contact_cooldown)
-        gate = SendGate::recently_contacted;
-    }
-  };
-  auto gate = decide();
+  auto gate = decide_gate(conn, claim, resolved_user_id, rules, what);
   if (!gate) return gate;
+  // Committed whatever the decision: the stored id is what the person's other rows check against.
   if (auto r = tx->commit(what); !r) return r.error();
   return gate;
 }
@@ -467,11 +479,7 @@ Result<void> note_resolved_user_id(Database& db, ClaimedRecipient const& claim, 
   std::string const what = "storing the resolved user id of recipient " + std::to_string(claim.recipient_id);
   auto tx = sql::Transaction::begin(conn, sql::Durability::normal, what);
   if (!tx) return tx.error();
-  auto stmt = conn.prepare("UPDATE recipients SET resolved_user_id = ?2 WHERE id = ?1 AND state = 'sending'");
-  if (!stmt) return stmt.error();
-  stmt->bind(1, claim.recipient_id).bind(2, user_id);
-  if (auto r = stmt->run(what); !r) return r;
-  if (conn.changes() != 1) return not_sending_error(conn, claim);
+  if (auto r = store_resolved_id(conn, claim, user_id, what); !r) return r;
   return tx->commit(what);
 }
 
