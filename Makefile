@@ -8,7 +8,7 @@ SANITIZE   ?= OFF
 JOBS       ?= 2
 CMAKE_ARGS ?=
 
-# ccache hits survive fresh build directories and clones (DESIGN.md: warm rebuild 80 s -> 6 s).
+# ccache hits survive fresh build directories and clones (docs/architecture.md#build-speed).
 export CCACHE_BASEDIR   := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 

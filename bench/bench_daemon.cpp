@@ -230,7 +230,8 @@ void write_campaign(fs::path const& path, std::string const& name, int n, std::i
   if (std::fclose(f) != 0) fail("cannot write " + path.string());
 }
 
-/// Writes the campaign under a hidden name in the watch dir, then renames it in (SPEC §3).
+/// Writes the campaign under a hidden name in the watch dir, then renames it in
+/// (README.md#the-watch-directory).
 void drop_campaign(Workspace const& ws, std::string const& name, int n, std::int64_t count) {
   const fs::path tmp = ws.watch / ("." + name + ".json.tmp");
   write_campaign(tmp, name, n, 0, count);
@@ -459,7 +460,8 @@ class TimerNoise {
 
 /// The disk's own durable-commit latency, measured while the daemon runs: a thread making a tiny
 /// synchronous=FULL commit to a database of its own on the same disk every 200 ms. Every send
-/// waits for one durable claim commit first (SPEC §4.1), so a slow fsync here is a late send there.
+/// waits for one durable claim commit first (docs/send-rules.md#claim-before-send), so a slow fsync
+/// here is a late send there.
 class DiskSyncLatency {
  public:
   explicit DiskSyncLatency(fs::path const& db) : path_(db), thread_([this] { loop(); }) {}

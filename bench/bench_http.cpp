@@ -28,9 +28,9 @@
 #include <string>
 #include <thread>
 
-#include "daemon/http_client.hpp"
-#include "daemon/http_server.hpp"
-#include "daemon/simulator.hpp"
+#include "daemon/http/http_client.hpp"
+#include "daemon/http/http_server.hpp"
+#include "daemon/sim/simulator.hpp"
 
 using namespace outreach;
 using Clock = std::chrono::steady_clock;

@@ -1,6 +1,6 @@
 #pragma once
-// The daemon's configuration (SPEC §2), loaded from TOML. Loading never stops at the first
-// problem: every problem is collected as one sentence naming the file, line and key path
+// The daemon's configuration (README.md#config-reference), loaded from TOML. Loading never stops at
+// the first problem: every problem is collected as one sentence naming the file, line and key path
 // ("outreachd.toml:14: accounts[1].daily_cap: ..."), so an operator fixes them all in one go.
 // Secret values are resolved while loading and never appear in any message.
 #include <cstddef>
@@ -34,7 +34,7 @@ struct CanDmConfig {
   Duration cache_ttl{std::chrono::hours{24}};
 };
 
-/// [safety] (SPEC §11); only what is built so far.
+/// [safety] (docs/send-rules.md#contact-cooldown); only what is built so far.
 struct SafetyConfig {
   /// A person messaged by another campaign within this long is skipped (`recently_contacted`); 0 = off.
   Duration contact_cooldown{0};
@@ -51,7 +51,8 @@ struct ProviderConfig {
   /// The API root without a trailing slash; may carry a path prefix ("http://127.0.0.1:8080/getxapi").
   /// default_base_url(kind) when the table has none.
   std::string base_url;
-  /// Allows a plain http:// base_url to a host other than loopback (SPEC §11); off by default.
+  /// Allows a plain http:// base_url to a host other than loopback (README.md#config-reference);
+  /// off by default.
   bool allow_insecure_http = false;
   Secret api_key;                      ///< getxapi, twitterapi_io, tweetapi
   std::string client_id;               ///< x_api
@@ -91,7 +92,7 @@ struct Config {
   AccountConfig const* find_account(std::string_view name) const;
 };
 
-/// The daemon's control socket (daemon/control_socket.hpp) is state_dir + "/" + this. It is named
+/// The daemon's control socket (daemon/runtime/control_socket.hpp) is state_dir + "/" + this. It is named
 /// here so that loading a config can check that the path fits a Unix socket address.
 inline constexpr const char* kControlSocketName = "outreachd.ctl";
 /// sockaddr_un.sun_path is 108 bytes on Linux, the terminating NUL included.

@@ -1,8 +1,8 @@
 #pragma once
-// Where a secret comes from (SPEC §2): `{ env = "VAR" }`, `{ file = "/path" }`,
-// `{ credential = "NAME" }` ($CREDENTIALS_DIRECTORY/NAME, systemd LoadCredential=), or a plain
-// string in the config file. The process environment is injected through SecretEnvironment so
-// tests never read or change the real one.
+// Where a secret comes from (README.md#config-reference, "Secrets"): `{ env = "VAR" }`,
+// `{ file = "/path" }`, `{ credential = "NAME" }` ($CREDENTIALS_DIRECTORY/NAME, systemd
+// LoadCredential=), or a plain string in the config file. The process environment is injected
+// through SecretEnvironment so tests never read or change the real one.
 #include <functional>
 #include <map>
 #include <optional>

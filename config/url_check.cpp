@@ -9,6 +9,8 @@
 #include <string>
 #include <utility>
 
+#include "core/base_url.hpp"
+
 namespace outreach {
 namespace {
 
@@ -35,7 +37,8 @@ bool valid_port(std::string_view port) {
   return value >= 1 && value <= 65535;
 }
 
-// host[:port] with host a name, an IPv4 address or a bracketed IPv6 address. Returns what is wrong.
+// A proxy's host[:port], host a name, an IPv4 address or a bracketed IPv6 address; the same host
+// and port rules as parse_base_url, but a proxy may require the port. Returns what is wrong.
 std::optional<std::string> authority_problem(std::string_view authority, bool port_required) {
   std::string_view host;
   std::optional<std::string_view> port;
@@ -66,26 +69,38 @@ std::optional<std::string> authority_problem(std::string_view authority, bool po
   return std::nullopt;
 }
 
+constexpr std::string_view kSchemeMessage = "must start with http:// or https://";
+
+// normalize_base_url's wording: fixed sentences, so that no part of the URL is repeated.
+std::string config_message(BaseUrlProblem problem) {
+  switch (problem) {
+    case BaseUrlProblem::no_scheme:
+    case BaseUrlProblem::unsupported_scheme: return std::string(kSchemeMessage);
+    case BaseUrlProblem::space_or_control: return "must not contain spaces or control characters";
+    case BaseUrlProblem::query_or_fragment: return "must not carry a query or fragment";
+    case BaseUrlProblem::credentials: return "must not carry credentials (the provider's key belongs in api_key)";
+    case BaseUrlProblem::unterminated_ipv6:
+    case BaseUrlProblem::invalid_ipv6:
+    case BaseUrlProblem::text_after_ipv6:
+    case BaseUrlProblem::missing_host:
+    case BaseUrlProblem::invalid_host:
+    case BaseUrlProblem::invalid_port: break;
+  }
+  return "is not a valid URL: " + std::string(describe(problem));
+}
+
 }  // namespace
 
 Result<std::string> normalize_base_url(std::string_view url) {
-  std::string_view scheme;
-  for (std::string_view s : {std::string_view{"https://"}, std::string_view{"http://"}})
-    if (url.substr(0, s.size()) == s) scheme = s;
-  if (scheme.empty()) return make_error("must start with http:// or https://");
-  if (has_space_or_control(url)) return make_error("must not contain spaces or control characters");
-  if (url.find_first_of("?#") != std::string_view::npos) return make_error("must not carry a query or fragment");
-
-  const std::string_view rest = url.substr(scheme.size());
-  const std::string_view authority = rest.substr(0, rest.find('/'));
-  std::string_view path = rest.substr(authority.size());
-  if (authority.find('@') != std::string_view::npos)
-    return make_error("must not carry credentials (the provider's key belongs in api_key)");
-  if (auto problem = authority_problem(authority, false)) return make_error("is not a valid URL: " + *problem);
-
+  auto const parsed = parse_base_url(url);
+  if (!parsed) return make_error(config_message(parsed.error().problem));
+  // The parser reads the scheme in any case; the config keeps to the lowercase spelling its
+  // documentation and defaults use.
+  if (!url.starts_with("http://") && !url.starts_with("https://")) return make_error(std::string(kSchemeMessage));
   // "https://host/prefix/" and "https://host/prefix" name the same root; request paths are appended.
-  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-  return Result<std::string>(boost::system::in_place_value, std::string(scheme) + std::string(authority) + std::string(path));
+  // The host is never empty, so this stops short of the "//" after the scheme.
+  while (url.back() == '/') url.remove_suffix(1);
+  return Result<std::string>(boost::system::in_place_value, std::string(url));
 }
 
 bool is_loopback_host(std::string_view host) {
@@ -105,17 +120,8 @@ bool is_loopback_host(std::string_view host) {
 }
 
 bool is_remote_plain_http(std::string_view base_url) {
-  constexpr std::string_view kHttp = "http://";
-  if (base_url.substr(0, kHttp.size()) != kHttp) return false;
-  const std::string_view rest = base_url.substr(kHttp.size());
-  const std::string_view authority = rest.substr(0, rest.find('/'));
-  std::string_view host = authority;
-  if (!authority.empty() && authority.front() == '[') {
-    host = authority.substr(0, authority.find(']') + 1);
-  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-  }
-  return !is_loopback_host(host);
+  auto const parsed = parse_base_url(base_url);
+  return parsed && !parsed->tls && !is_loopback_host(parsed->host);
 }
 
 std::optional<std::string> proxy_problem(std::string_view proxy) {

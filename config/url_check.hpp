@@ -10,8 +10,10 @@
 
 namespace outreach {
 
-/// http:// or https://, a host (name, IPv4 or [IPv6]), an optional port 1–65535 and an optional
-/// path prefix; no credentials, query or fragment. Returns the URL without trailing slashes.
+/// A base_url that parse_base_url (core/base_url.hpp) accepts, with the scheme spelled http:// or
+/// https:// in lowercase: a host (name, IPv4 or [IPv6]), an optional port 1–65535 and an optional
+/// path prefix; no credentials, query, fragment, spaces or control characters. Returns the URL as
+/// written without trailing slashes.
 Result<std::string> normalize_base_url(std::string_view url);
 
 /// True for a host that names this machine's loopback interface: `localhost`, an IPv4 address in
@@ -19,8 +21,9 @@ Result<std::string> normalize_base_url(std::string_view url);
 /// URL, an IPv6 address with or without its brackets.
 bool is_loopback_host(std::string_view host);
 
-/// True when a base_url accepted by normalize_base_url is plain http:// to a host that is not
-/// loopback, i.e. its requests (and the keys and sessions in them) would cross a network unencrypted.
+/// True when a base_url is plain http:// to a host that is not loopback, i.e. its requests (and the
+/// keys and sessions in them) would cross a network unencrypted. False for a base_url that
+/// parse_base_url rejects: nothing is ever sent to one.
 bool is_remote_plain_http(std::string_view base_url);
 
 /// Proxy addresses: `[scheme://][user:pass@]host:port` with scheme http, https, socks4 or socks5,

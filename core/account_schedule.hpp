@@ -1,7 +1,7 @@
 #pragma once
-// When may an account send next? The pure decision behind each account worker (DESIGN.md: a pure
-// next_step(snapshot, now) driven by a thin coroutine, as Boost.Redis drives its FSMs). The worker
-// performs what this returns — claim now, or sleep on a timer until a time — and nothing else.
+// When may an account send next? The first decision of every turn of an account's loop
+// (core/send_machine.hpp, docs/architecture.md#sans-io-core): claim now, or sleep until the
+// blocker that ends last has ended.
 #include <span>
 #include <string_view>
 
@@ -9,7 +9,7 @@
 
 namespace outreach {
 
-/// account_status.state (SPEC §5).
+/// account_status.state (README.md#the-schema-stable-interface).
 enum class AccountState { ready, pacing, capped, backoff, stopped };
 std::string_view to_string(AccountState state);
 
@@ -28,7 +28,7 @@ struct NextStep {
   AccountState state = AccountState::ready;  ///< what account_status shows meanwhile
 };
 
-/// Claim only when pacing, the rolling cap and any provider wait all allow it (SPEC §4.1);
+/// Claim only when pacing, the rolling cap and any provider wait all allow it (docs/send-rules.md#claim-before-send);
 /// otherwise sleep until the latest of the three blockers, reporting the one that binds longest.
 NextStep next_step(AccountSnapshot const& snapshot, TimePoint now);
 

@@ -12,7 +12,8 @@ namespace outreach {
 /// Template variables of one recipient, in file order. Small (a handful), so a vector beats a map.
 using Vars = std::vector<std::pair<std::string, std::string>>;
 
-/// Campaign-level fields of a campaign file (SPEC §3), everything except the recipients.
+/// Campaign-level fields of a campaign file (README.md#campaign-files), everything except the
+/// recipients.
 struct CampaignHeader {
   std::string name;
   std::vector<std::string> accounts;

@@ -1,8 +1,9 @@
 #pragma once
-// Streaming parser for campaign JSON files (SPEC §3), built on boost::json::basic_parser (SAX).
-// A file may hold a million recipients, so recipients are handed out one at a time as each
-// "recipients" element ends and never collected: memory is constant in the recipient count.
-// Bytes are pushed in with feed() in chunks split anywhere; finish() ends the input.
+// Streaming parser for campaign JSON files (README.md#campaign-files), built on
+// boost::json::basic_parser (SAX). A file may hold a million recipients, so recipients are handed
+// out one at a time as each "recipients" element ends and never collected: memory is constant in
+// the recipient count. Bytes are pushed in with feed() in chunks split anywhere; finish() ends the
+// input.
 //
 // Structural problems never stop the parse (only a JSON syntax error does), so one run reports
 // every problem, each with its location:

@@ -1,7 +1,8 @@
 #pragma once
-// The one entry point for reading a campaign file (SPEC §3), used by the daemon's import and by
-// `outreachd validate`. core/ does no I/O: the caller hands in byte sources for the JSON file and
-// for the recipients_csv it names (the caller resolves that path and confines it to watch_dir).
+// The one entry point for reading a campaign file (README.md#campaign-files), used by the daemon's
+// import and by `outreachd validate`. core/ does no I/O: the caller hands in byte sources for the
+// JSON file and for the recipients_csv it names (the caller resolves that path and confines it to
+// watch_dir).
 //
 // Two streaming passes over the JSON, so memory stays constant in the recipient count while JSON
 // key order stays free ("message" may come after "recipients"):

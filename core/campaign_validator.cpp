@@ -165,8 +165,8 @@ std::optional<ValidRecipient> validate_recipient(MessageTemplate const& message,
     problems.add(where.to_string(), "needs a username or a user_id");
     return std::nullopt;
   }
-  // Every variable, not only those this message uses (SPEC §15 says variables, and follow-up
-  // messages may use others); one rule for JSON vars and CSV columns alike.
+  // Every variable, not only those this message uses (README.md#campaign-files: variables may
+  // not contain control characters); one rule for JSON vars and CSV columns alike.
   bool controls = false;
   for (auto const& [name, value] : recipient.vars) {
     auto const control = find_control_character(value);

@@ -1,7 +1,8 @@
 #pragma once
-// Campaign validation rules (SPEC §3) that do not depend on the file format: the campaign-level
-// checks, the identity rules for one recipient (shared by the JSON and CSV readers), and rendering
-// one recipient's message. Problems are collected, never thrown, so one run reports all of them.
+// Campaign validation rules (README.md#campaign-files) that do not depend on the file format: the
+// campaign-level checks, the identity rules for one recipient (shared by the JSON and CSV readers),
+// and rendering one recipient's message. Problems are collected, never thrown, so one run reports
+// all of them.
 #include <cstddef>
 #include <functional>
 #include <optional>

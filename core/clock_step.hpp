@@ -1,9 +1,9 @@
 #pragma once
-// Wall-clock steps (SPEC §11: caps hold in real elapsed time). The wall clock can jump — an NTP
-// step after a suspended VM, an operator's `date -s` — while real time does not; CLOCK_BOOTTIME
-// counts real time, suspend included, and is never set. Comparing how far each moved between two
-// readings tells a step from the passage of time. Pure: the daemon reads both clocks and passes
-// them in.
+// Wall-clock steps (docs/send-rules.md#clock-steps: caps hold in real elapsed time). The wall clock
+// can jump — an NTP step after a suspended VM, an operator's `date -s` — while real time does not;
+// CLOCK_BOOTTIME counts real time, suspend included, and is never set. Comparing how far each moved
+// between two readings tells a step from the passage of time. Pure: the daemon reads both clocks
+// and passes them in.
 #include <optional>
 
 #include "core/time.hpp"

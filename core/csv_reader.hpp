@@ -1,8 +1,8 @@
 #pragma once
-// Streaming RFC 4180 reader for `recipients_csv` files (SPEC §3), which may hold a million rows.
-// Bytes are pushed in with feed() in chunks of any size and split anywhere (inside a quoted
-// field, between CR and LF, inside a UTF-8 sequence); only the current row is buffered, so memory
-// does not grow with the number of rows.
+// Streaming RFC 4180 reader for `recipients_csv` files (README.md#campaign-files), which may hold a
+// million rows. Bytes are pushed in with feed() in chunks of any size and split anywhere (inside a
+// quoted field, between CR and LF, inside a UTF-8 sequence); only the current row is buffered, so
+// memory does not grow with the number of rows.
 //
 // Usage:
 //   CsvReader reader([&](CsvRow const& row) {

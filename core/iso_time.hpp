@@ -1,6 +1,7 @@
 #pragma once
 // ISO 8601 / RFC 3339 instants: `start_at` in campaign files (parse) and the time columns of the
-// SPEC §5 views (format). Pure calendar arithmetic, no C time functions, no time zone database.
+// status views (format; README.md#the-schema-stable-interface). Pure calendar arithmetic, no C time
+// functions, no time zone database.
 #include <string>
 #include <string_view>
 

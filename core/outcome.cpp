@@ -43,7 +43,7 @@ Decision retry_or_fail(ErrorClass reason, std::string detail, RetryContext const
   return decision::RetryLater{reason, backoff_delay(ctx.backoff, ctx.attempt, ctx.u, provider_wait), std::move(detail)};
 }
 
-/// The later of the two reset hints (SPEC §4.6); base_delay when the provider gave neither.
+/// The later of the two reset hints (docs/send-rules.md#rate-limits); base_delay when the provider gave neither.
 TimePoint reset_time(ProviderResult const& r, RetryContext const& ctx) {
   std::optional<TimePoint> until;
   if (r.retry_after) until = ctx.now + std::max(Duration{0}, *r.retry_after);
@@ -152,11 +152,5 @@ Decision classify(RequestKind kind, ProviderResult const& result, RetryContext c
   if (auto d = from_signal(kind, result, ctx)) return *d;
   return from_status(result, ctx);
 }
-
-bool counts_toward_cap(Decision const& d) {
-  return !std::holds_alternative<decision::RateLimitedWait>(d) && !std::holds_alternative<decision::AccountStop>(d);
-}
-
-bool uses_attempt(Decision const& d) { return counts_toward_cap(d); }
 
 }  // namespace outreach

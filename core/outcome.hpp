@@ -1,5 +1,5 @@
 #pragma once
-// Outcome classification: one provider-neutral result in, one decision out (SPEC §4.6).
+// Outcome classification: one provider-neutral result in, one decision out (docs/send-rules.md#outcomes).
 //
 // Provider codecs (core/providers/) turn a wire response into a ProviderResult, translating their
 // quirks (errors inside HTTP 200, X codes inside messages, reset headers) into neutral fields.
@@ -14,7 +14,7 @@
 
 namespace outreach {
 
-/// The `reason` column of recipient_status (SPEC §5). `none` is stored as NULL.
+/// The `reason` column of recipient_status (README.md#the-schema-stable-interface). `none` is stored as NULL.
 enum class ErrorClass {
   none,
   rate_limited,
@@ -29,7 +29,7 @@ enum class ErrorClass {
   account,
   in_doubt,
   cancelled,
-  duplicate,           ///< another row of the same person in this campaign was claimed or sent (SPEC §11)
+  duplicate,           ///< another row of the same person in this campaign was claimed or sent (docs/send-rules.md#one-person-one-dm)
   recently_contacted,  ///< another campaign messaged this person within [safety] contact_cooldown
 };
 std::string_view to_string(ErrorClass c);
@@ -121,12 +121,9 @@ using Decision = std::variant<decision::Sent, decision::RetryLater, decision::Ra
 
 Decision classify(RequestKind kind, ProviderResult const& result, RetryContext const& ctx);
 
-/// SPEC §4.5: an attempt counts toward the daily cap unless it was answered 429 or account-level.
-bool counts_toward_cap(Decision const& d);
-/// Whether the recipient's attempt counter advances (429 and account stops leave it unchanged).
-bool uses_attempt(Decision const& d);
+// Whether an answer uses an attempt and counts toward the cap: core/recipient_outcome.hpp.
 
-/// X legacy codes (providers.md §0) by meaning.
+/// X legacy codes (docs/providers.md#x-error-codes) by meaning.
 bool is_recipient_refusal_code(int x_code);  // 349, 150, 214, 476
 bool is_account_level_code(int x_code);      // 226, 32, 89, 64, 326
 

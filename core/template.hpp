@@ -1,8 +1,8 @@
 #pragma once
-// Message templates (SPEC §3): {{var}}, {{var|fallback}}, and the built-ins {{username}} /
-// {{user_id}}. A template is compiled once per campaign and rendered once per recipient (a million
-// times for a large file), so all parsing and all checks of the template text happen in compile();
-// render() only looks values up, copies bytes and checks the variable values.
+// Message templates (README.md#campaign-files): {{var}}, {{var|fallback}}, and the built-ins
+// {{username}} / {{user_id}}. A template is compiled once per campaign and rendered once per
+// recipient (a million times for a large file), so all parsing and all checks of the template text
+// happen in compile(); render() only looks values up, copies bytes and checks the variable values.
 //
 // Syntax:
 // - `{{name}}`, `{{ name }}`: spaces/tabs around the name are ignored. A name matches
@@ -27,7 +27,7 @@
 
 namespace outreach {
 
-/// A rendered message must be 1..kMaxMessageCodePoints code points (SPEC §3).
+/// A rendered message must be 1..kMaxMessageCodePoints code points (README.md#campaign-files).
 inline constexpr std::size_t kMaxMessageCodePoints = 10'000;
 
 class MessageTemplate {

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "daemon/cli.hpp"
+#include "daemon/cli/cli.hpp"
 
 int main(int argc, char** argv) {
   // Before any config or secret is read: a core dump (or a same-user ptrace or /proc/PID/mem read)

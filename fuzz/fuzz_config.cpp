@@ -11,7 +11,7 @@
 //   appears in any error or warning;
 // - a loaded config keeps its promises: valid unique account names whose provider is
 //   configured, caps within the tier, pacing min <= max, positive timeouts and durations that
-//   round-trip, base_urls that are normalized and usable by the HTTP client (daemon/url),
+//   round-trip, base_urls that are normalized and usable by the HTTP client (core/base_url),
 //   proxies the codecs can split, tweetapi accounts with a decimal user_id and a proxy, and a
 //   control socket path that fits sockaddr_un.
 #include <toml++/toml.h>
@@ -23,9 +23,9 @@
 #include "common.hpp"
 #include "config/config.hpp"
 #include "config/url_check.hpp"
+#include "core/base_url.hpp"
 #include "core/duration.hpp"
 #include "core/providers/wire_format.hpp"
-#include "daemon/url.hpp"
 
 using namespace outreach;
 

@@ -14,7 +14,7 @@
 
 #include "common.hpp"
 #include "core/duration.hpp"
-#include "daemon/simulator_scenario.hpp"
+#include "daemon/sim/simulator_scenario.hpp"
 
 using namespace outreach;
 namespace json = boost::json;

@@ -1,13 +1,15 @@
-// The HTTP URL parsers: config/url_check (base_url and proxy shape checks at config load) and
-// daemon/url.cpp (parse_base_url, what the HTTP client connects with; pure, no Asio), plus the
-// codecs' proxy spellings (core/providers/wire_format: split_proxy and friends) and the Redactor
-// that must hide them. The input is one URL or proxy address.
+// The URL readers: core/base_url (parse_base_url, the one reader of a provider's base_url, used
+// by the HTTP client and by config/url_check's normalize_base_url and is_remote_plain_http), the
+// config's proxy check (config/url_check), the codecs' proxy spellings (core/providers/wire_format:
+// split_proxy and friends) and the Redactor that must hide them. The input is one URL or proxy address.
 // Invariants:
-// - a base_url the config accepts is normalized idempotently, parses in the HTTP client to the
-//   same scheme/host/port/prefix as the text as written, and is_remote_plain_http agrees with
-//   the parsed host; rejections never repeat the text (it may hold credentials);
-// - parse_base_url's result is consistent (default ports, origin, Host header, join) and
-//   re-parses from its own parts; a rejected URL with credentials does not echo them;
+// - parse_base_url reads what is written: an accepted URL has the scheme, host, port and path
+//   prefix that an independent split of the text finds; its parts are consistent (default ports,
+//   origin, Host header, join) and re-parse from themselves; a rejection is the fixed sentence of
+//   its problem, naming at most a well-formed scheme (the URL may hold credentials);
+// - normalize_base_url accepts exactly what parse_base_url accepts with a lowercase scheme, is
+//   idempotent, keeps the meaning (same parts), and rejects with fixed sentences only;
+//   is_remote_plain_http agrees with the host as written in the normalized text;
 // - a proxy the config accepts is usable by the codecs (split_proxy, URL and tweetapi forms
 //   succeed), its URL form is canonical (accepted again, and unchanged by a second pass), and
 //   the Redactor scrubs every form the codecs send; config messages never repeat the proxy.
@@ -16,9 +18,9 @@
 
 #include "common.hpp"
 #include "config/url_check.hpp"
+#include "core/base_url.hpp"
 #include "core/providers/redactor.hpp"
 #include "core/providers/wire_format.hpp"
-#include "daemon/url.hpp"
 
 using namespace outreach;
 
@@ -54,11 +56,57 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+bool is_scheme_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+}
+
+// The text as written, split without parse_base_url's rules: scheme, authority (up to the first
+// '/'), host (brackets kept) and port text, path. For URLs parse_base_url accepted, so no '?' or '#'.
+struct WrittenUrl {
+  std::string_view scheme, authority, host, port, path;
+  bool has_port = false;
+};
+
+WrittenUrl split_written(std::string_view url) {
+  WrittenUrl w;
+  const auto scheme_end = url.find("://");
+  w.scheme = url.substr(0, scheme_end);
+  const std::string_view rest = url.substr(scheme_end + 3);
+  w.authority = rest.substr(0, rest.find('/'));
+  w.path = rest.substr(w.authority.size());
+  const auto port_colon = w.authority.front() == '[' ? w.authority.find(':', w.authority.find(']')) : w.authority.rfind(':');
+  w.host = w.authority.substr(0, port_colon);
+  if (port_colon != std::string_view::npos) {
+    w.has_port = true;
+    w.port = w.authority.substr(port_colon + 1);
+  }
+  return w;
+}
+
 void check_base_url_parts(std::string_view url, BaseUrl const& b) {
+  // The parts are what the text says.
+  const WrittenUrl w = split_written(url);
+  FUZZ_CHECK(lower(w.scheme) == (b.tls ? "https" : "http"), fuzz::show(url));
+  const bool bracket = w.host.front() == '[';
+  FUZZ_CHECK(bracket ? "[" + b.host + "]" == w.host : b.host == lower(w.host), fuzz::show(url) + " -> " + b.host);
+  unsigned written_port = b.tls ? 443 : 80;
+  if (w.has_port) {
+    FUZZ_CHECK(!w.port.empty() && w.port.size() <= 5, fuzz::show(url));
+    written_port = 0;
+    for (char c : w.port) {
+      FUZZ_CHECK(c >= '0' && c <= '9', fuzz::show(url));
+      written_port = written_port * 10 + static_cast<unsigned>(c - '0');
+    }
+  }
+  FUZZ_CHECK(b.port == written_port, fuzz::show(url) + " -> port " + std::to_string(b.port));
+  std::string_view prefix = w.path;
+  while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
+  FUZZ_CHECK(b.path_prefix == prefix, fuzz::show(url) + " -> " + fuzz::show(b.path_prefix));
+
   FUZZ_CHECK(b.port >= 1, fuzz::show(url));
   FUZZ_CHECK(b.path_prefix.empty() || (b.path_prefix.back() != '/' && b.path_prefix.front() == '/'),
              fuzz::show(b.path_prefix));
-  const bool bracket = fuzz::starts_with(b.host_header, "[");
+  FUZZ_CHECK(fuzz::starts_with(b.host_header, "[") == bracket, b.host_header);
   const std::string shown = bracket ? "[" + b.host + "]" : b.host;
   const bool default_port = b.port == (b.tls ? 443 : 80);
   FUZZ_CHECK(b.host_header == (default_port ? shown : shown + ":" + std::to_string(b.port)), b.host_header);
@@ -77,25 +125,41 @@ void check_base_url_parts(std::string_view url, BaseUrl const& b) {
              "re-parsing " + fuzz::show(rebuilt) + " changes it");
 }
 
+// A rejection is the fixed sentence of its problem; an unsupported scheme is named only when it
+// is the well-formed scheme written in front of "://".
+void check_base_url_error(std::string_view url, BaseUrlError const& e) {
+  if (e.problem != BaseUrlProblem::unsupported_scheme) {
+    FUZZ_CHECK(e.message == "base_url: " + std::string(describe(e.problem)) + ".", "not a fixed sentence: " + e.message);
+    return;
+  }
+  const std::string_view scheme = url.substr(0, url.find("://"));
+  FUZZ_CHECK(!scheme.empty() && scheme.size() < url.size() && std::all_of(scheme.begin(), scheme.end(), is_scheme_char),
+             "unsupported_scheme for " + fuzz::show(url));
+  FUZZ_CHECK(lower(scheme) != "http" && lower(scheme) != "https", fuzz::show(url));
+  FUZZ_CHECK(e.message == "base_url: unsupported scheme \"" + lower(scheme) + "\"; " +
+                              std::string(describe(BaseUrlProblem::unsupported_scheme)) + ".",
+             "not a fixed sentence: " + e.message);
+}
+
 void check_base_url(std::string_view url) {
   auto parsed = parse_base_url(url);
-  if (parsed) {
+  if (parsed)
     check_base_url_parts(url, *parsed);
-  } else {
-    FUZZ_CHECK(fuzz::starts_with(parsed.error().message, "base_url"), parsed.error().message);
-    // Credentials in the authority are refused without being echoed.
-    const auto scheme_end = url.find("://");
-    const std::string scheme = scheme_end == std::string_view::npos ? std::string() : lower(url.substr(0, scheme_end));
-    if (scheme == "http" || scheme == "https") {
-      const std::string_view rest = url.substr(scheme_end + 3);
-      const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-      if (authority.find('@') != std::string_view::npos)
-        FUZZ_CHECK(parsed.error().message == "base_url must not contain credentials (user:password@host).",
-                   "credentials may be echoed in " + fuzz::show(parsed.error().message));
-    }
-  }
+  else
+    check_base_url_error(url, parsed.error());
 
   auto normalized = normalize_base_url(url);
+  const bool lowercase_scheme = fuzz::starts_with(url, "http://") || fuzz::starts_with(url, "https://");
+  FUZZ_CHECK(normalized.has_value() == (parsed && lowercase_scheme),
+             "check-config and the HTTP client disagree on " + fuzz::show(url));
+  // The plain-http check sees the host as written; a URL that does not parse is never sent to.
+  if (parsed) {
+    const WrittenUrl w = split_written(url);
+    FUZZ_CHECK(is_remote_plain_http(url) == (lower(w.scheme) == "http" && !is_loopback_host(w.host)),
+               "is_remote_plain_http disagrees with the host written in " + fuzz::show(url));
+  } else {
+    FUZZ_CHECK(!is_remote_plain_http(url), fuzz::show(url));
+  }
   if (!normalized) {
     FUZZ_CHECK(fixed_base_url_message(normalized.error().message), "not a fixed sentence: " + normalized.error().message);
     return;
@@ -103,17 +167,15 @@ void check_base_url(std::string_view url) {
   std::string const& n = *normalized;
   FUZZ_CHECK(fuzz::starts_with(n, "http://") || fuzz::starts_with(n, "https://"), n);
   FUZZ_CHECK(n.back() != '/', n);
+  FUZZ_CHECK(fuzz::starts_with(url, n), "normalizing did more than drop trailing slashes: " + fuzz::show(n));
   auto twice = normalize_base_url(n);
   FUZZ_CHECK(twice && *twice == n, "normalize_base_url is not idempotent on " + fuzz::show(n));
-  // What check-config accepts, the HTTP client must be able to use.
   auto client = parse_base_url(n);
   FUZZ_CHECK(client, "config accepts " + fuzz::show(n) + " but the HTTP client rejects it: " + client.error().message);
-  FUZZ_CHECK(parsed, "config accepts " + fuzz::show(url) + " but the HTTP client rejects it as written");
   FUZZ_CHECK(client->tls == parsed->tls && client->host == parsed->host && client->port == parsed->port &&
                  client->path_prefix == parsed->path_prefix,
              "normalizing changed what " + fuzz::show(url) + " means");
-  FUZZ_CHECK(is_remote_plain_http(n) == (!client->tls && !is_loopback_host(client->host)),
-             "is_remote_plain_http disagrees with the parsed host of " + fuzz::show(n));
+  FUZZ_CHECK(is_remote_plain_http(n) == is_remote_plain_http(url), fuzz::show(url));
 }
 
 void check_proxy(std::string_view proxy) {

@@ -22,8 +22,9 @@ struct ConfiguredAccount {
 
 /// Makes the accounts table match the config (at start-up and on every reload): new accounts
 /// appear (state ready), changed ones are updated, removed ones are kept for their history but
-/// leave account_status, and a `stopped` account is ready again (SPEC §5), its last_error cleared.
-/// (record_outcome clears last_error too, once a send succeeds.)
+/// leave account_status, and a `stopped` account is ready again
+/// (docs/send-rules.md#account-level-stop), its last_error cleared. (record_outcome clears
+/// last_error too, once a send succeeds.)
 Result<void> sync_accounts(Database& db, std::span<const ConfiguredAccount> accounts);
 
 /// What account_status shows for an account between sends.

@@ -1,7 +1,7 @@
 #pragma once
-// Lookup caches (SPEC §4.2): username → user id (a fact about X, shared by all accounts) and
-// canDm per (account, user id) (the answer depends on who asks). Entries older than the TTL
-// (can_dm.cache_ttl) are misses; prune_caches() deletes them.
+// Lookup caches (docs/send-rules.md#candm-check-and-cache): username → user id (a fact about X,
+// shared by all accounts) and canDm per (account, user id) (the answer depends on who asks).
+// Entries older than the TTL (can_dm.cache_ttl) are misses; prune_caches() deletes them.
 #include <cstdint>
 #include <optional>
 #include <string>

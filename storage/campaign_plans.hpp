@@ -1,7 +1,8 @@
 #pragma once
-// What `outreachd status` needs beyond the SPEC §5 views to estimate when campaigns finish: each
-// campaign's priority, start_at and the accounts it sends from. Read-only; tables may change, so
-// this stays the one place outside the views that the CLI reads.
+// What `outreachd status` needs beyond the status views (README.md#the-schema-stable-interface) to
+// estimate when campaigns finish: each campaign's priority, start_at and the accounts it sends
+// from. Read-only; tables may change, so this stays the one place outside the views that the CLI
+// reads.
 #include <cstdint>
 #include <optional>
 #include <string>

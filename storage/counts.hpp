@@ -5,7 +5,7 @@
 
 #include "core/result.hpp"
 #include "core/time.hpp"
-#include "storage/recipient_state.hpp"
+#include "core/recipient_state.hpp"
 #include "storage/sqlite.hpp"
 
 namespace outreach::detail {

@@ -20,7 +20,8 @@ namespace {
 std::string errno_text(int err) { return std::strerror(err); }
 
 /// SQLite creates files 0644 (less umask) and gives the -wal and -shm files the database file's
-/// mode, so creating the file ourselves with 0600 keeps all three private (SPEC §6).
+/// mode, so creating the file ourselves with 0600 keeps all three private
+/// (README.md#install-as-a-service).
 Result<void> ensure_file(std::string const& path, bool create) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {

@@ -1,7 +1,7 @@
 #pragma once
 // The send ledger: per-account times of the attempts that count toward the rolling 24 h cap
-// (SPEC §4.5), in the database so the cap holds across restarts. record_outcome() writes it;
-// the daemon reads it into core's check_daily_cap().
+// (docs/send-rules.md#daily-cap), in the database so the cap holds across restarts.
+// record_outcome() writes it; the daemon reads it into core's check_daily_cap().
 #include <cstdint>
 #include <string_view>
 #include <vector>

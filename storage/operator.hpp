@@ -1,6 +1,7 @@
 #pragma once
-// What the operator's CLI commands change (SPEC §1): retry, pause, resume, cancel, suppress.
-// Each is one durable transaction; the CLI then wakes the running daemon.
+// What the operator's CLI commands change (README.md#command-line, docs/send-rules.md): retry,
+// pause, resume, cancel, suppress. Each is one durable transaction; the CLI then wakes the running
+// daemon.
 #include <cstdint>
 #include <span>
 #include <string>

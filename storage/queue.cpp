@@ -62,7 +62,7 @@ Result<std::optional<Candidate>> next_candidate(sql::Connection& conn, OpenCampa
     if (*row) best = Candidate{stmt->int64_at(0), RecipientState::pending};
   }
   if (c.retrying > 0) {
-    // min(id) over the due range of recipients_retrying: file order among the due retries (SPEC §4.1),
+    // min(id) over the due range of recipients_retrying: file order among the due retries (docs/send-rules.md#claim-before-send),
     // not whichever fell due first. It reads every due retry of the campaign, which are few unless
     // a long outage piled them up; even then it is an index-only walk.
     auto stmt = conn.prepare(
@@ -243,65 +243,6 @@ WHERE coalesce(user_id, resolved_user_id) = ?1
 
 }  // namespace
 
-// ---- Outcome shorthands -----------------------------------------------------------------------
-
-Outcome Outcome::sent(std::string message_id, int http_status) {
-  Outcome o;
-  o.state = RecipientState::sent;
-  o.send_attempted = o.uses_attempt = o.counts_toward_cap = true;
-  o.http_status = http_status;
-  o.message_id = std::move(message_id);
-  return o;
-}
-
-Outcome Outcome::retry_at(TimePoint next_attempt_at, ErrorClass reason, int http_status, std::string error) {
-  Outcome o;
-  o.state = RecipientState::retrying;
-  o.reason = reason;
-  o.send_attempted = o.uses_attempt = o.counts_toward_cap = true;
-  o.http_status = http_status;
-  o.error = std::move(error);
-  o.next_attempt_at = next_attempt_at;
-  return o;
-}
-
-Outcome Outcome::failed(ErrorClass reason, int http_status, std::string error) {
-  Outcome o;
-  o.state = RecipientState::failed;
-  o.reason = reason;
-  o.send_attempted = o.uses_attempt = o.counts_toward_cap = true;
-  o.http_status = http_status;
-  o.error = std::move(error);
-  return o;
-}
-
-Outcome Outcome::in_doubt(std::string error) {
-  Outcome o;
-  o.state = RecipientState::unknown;
-  o.reason = ErrorClass::in_doubt;
-  o.send_attempted = o.uses_attempt = o.counts_toward_cap = true;
-  o.error = std::move(error);
-  return o;
-}
-
-Outcome Outcome::skipped(ErrorClass reason, int http_status, std::string error) {
-  Outcome o;
-  o.state = RecipientState::skipped;
-  o.reason = reason;
-  o.http_status = http_status;
-  o.error = std::move(error);
-  return o;
-}
-
-Outcome Outcome::requeue(ErrorClass reason, int http_status, std::string error) {
-  Outcome o;
-  o.state = RecipientState::pending;
-  o.reason = reason;
-  o.send_attempted = true;
-  o.http_status = http_status;
-  o.error = std::move(error);
-  return o;
-}
 
 // ---- claim ------------------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 #pragma once
-// The send queue (SPEC §4.1, §4.3, §4.6): claim the next due recipient for an account, durably
+// The send queue (docs/send-rules.md#claim-before-send, #outcomes): claim the next due recipient for an account, durably
 // marked `sending` before any network call; then record what happened in one transaction.
 //
 // Durability, and why it is split: a claim commits with synchronous=FULL (fsync of the WAL), since
@@ -14,27 +14,15 @@
 #include <string_view>
 #include <vector>
 
+#include "core/claimed_recipient.hpp"
 #include "core/outcome.hpp"
+#include "core/recipient_outcome.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "storage/database.hpp"
-#include "storage/recipient_state.hpp"
+#include "core/recipient_state.hpp"
 
 namespace outreach {
-
-/// A recipient marked `sending` for one account.
-struct ClaimedRecipient {
-  std::int64_t recipient_id = 0;
-  std::int64_t campaign_id = 0;
-  std::string campaign;
-  std::string account;
-  std::string username;  ///< "" when only a user_id was given
-  std::string user_id;   ///< as given, or as resolved by an earlier attempt; "" when still unknown
-  std::string text;      ///< the rendered message
-  int attempts = 0;      ///< send attempts used so far (the next one is attempts + 1)
-  bool dry_run = false;
-  TimePoint claimed_at;
-};
 
 /// The next due recipient among the active campaigns that list `account`: higher priority first,
 /// then older campaigns, then file order; a `retrying` recipient is due once its next_attempt_at
@@ -52,29 +40,6 @@ Result<std::vector<std::optional<ClaimedRecipient>>> claim_batch(Database& db, s
 /// (Paused campaigns count as nothing queued: resume wakes the daemon.)
 Result<std::optional<TimePoint>> next_due_at(Database& db, std::string_view account, TimePoint now);
 
-/// What happened to a claimed recipient.
-struct Outcome {
-  RecipientState state = RecipientState::pending;  ///< anything but `sending`
-  ErrorClass reason = ErrorClass::none;            ///< required for retrying, failed, skipped, unknown; none for sent
-  bool send_attempted = false;                     ///< a send request went out (it may have reached the provider)
-  bool uses_attempt = false;                       ///< the recipient's attempt counter advances (core's uses_attempt)
-  bool counts_toward_cap = false;            ///< a ledger entry for the rolling 24 h cap (core's counts_toward_cap)
-  int http_status = 0;                       ///< 0: no HTTP response
-  std::string message_id;                    ///< the DM's id, on success
-  std::string error;                         ///< the provider's error text, already redacted
-  std::optional<TimePoint> next_attempt_at;  ///< required for retrying
-  std::string resolved_user_id;              ///< the id a lookup found, if any
-
-  static Outcome sent(std::string message_id, int http_status);
-  static Outcome retry_at(TimePoint next_attempt_at, ErrorClass reason, int http_status, std::string error);
-  static Outcome failed(ErrorClass reason, int http_status, std::string error);
-  static Outcome in_doubt(std::string error);
-  /// A lookup or policy ended the recipient's turn with no send (not_found, cannot_dm, dry_run).
-  static Outcome skipped(ErrorClass reason, int http_status = 0, std::string error = {});
-  /// Back to pending without using an attempt: the account hit a 429 or an account-level error.
-  static Outcome requeue(ErrorClass reason, int http_status, std::string error);
-};
-
 /// Stores the outcome, an attempts row (when a request was made or an error is to be kept) and
 /// a ledger entry (when it counts toward the cap), in one transaction. Fails, changing nothing,
 /// when the recipient is not `sending` for this claim's account (recorded twice, say).
@@ -84,17 +49,9 @@ struct Outcome {
 /// account's last_error: whatever stopped it before no longer holds.
 Result<void> record_outcome(Database& db, ClaimedRecipient const& claim, Outcome const& outcome, TimePoint now);
 
-/// The last look before a send. What may have changed since the claim (a lookup can take a while):
+/// The last look before a send: what may have changed since the claim (a lookup can take a while):
 /// the campaign paused or cancelled, the username or an id added to the suppression list; and what
 /// only the lookup could tell: whether this person already has another row that reached them.
-enum class SendGate {
-  go,                  ///< send it
-  hold,                ///< the campaign is paused or cancelled: back to the queue, unsent
-  suppressed,          ///< skip it as `skipped`/`suppressed`
-  duplicate,           ///< skip it as `skipped`/`duplicate`: one person, one DM per campaign
-  recently_contacted,  ///< skip it as `skipped`/`recently_contacted`: another campaign reached them lately
-};
-
 struct GateRules {
   /// [safety] contact_cooldown: another campaign's contact within this long skips the person; 0 = off.
   Duration contact_cooldown{0};
@@ -102,7 +59,7 @@ struct GateRules {
 };
 
 /// One transaction that stores the id the lookup resolved (so the person's other rows see this
-/// one from now on) and decides. "One person, one DM" (SPEC §11): another row of the same campaign
+/// one from now on) and decides. "One person, one DM" (docs/send-rules.md#one-person-one-dm): another row of the same campaign
 /// whose id (given or resolved) is this one's and that was claimed, is retrying, was sent or is
 /// unknown makes this one a duplicate. The event loop runs one gate at a time and records the
 /// outcome right after it, so of two rows of one person at most one is ever let through.

@@ -1,4 +1,5 @@
-// recover_in_doubt (declared in storage/queue.hpp): the start-up half of crash safety (SPEC §4.8).
+// recover_in_doubt (declared in storage/queue.hpp): the start-up half of crash safety
+// (docs/send-rules.md#crash-recovery).
 #include <vector>
 
 #include "core/daily_cap.hpp"
@@ -35,7 +36,7 @@ Result<std::int64_t> recover_in_doubt(Database& db, StateLock const& lock, TimeP
   std::int64_t total = 0;
   for (auto const campaign_id : campaigns) {
     // The attempt may have reached the provider: it is kept, and it counts toward the cap at the
-    // time it was claimed (SPEC §4.5: attempts whose outcome is unknown count).
+    // time it was claimed (docs/send-rules.md#daily-cap: attempts whose outcome is unknown count).
     auto attempt = conn.prepare(R"sql(
 INSERT INTO attempts (recipient_id, account_id, at, kind, outcome, error_class, error)
 SELECT id, claimed_by, claimed_at, 'send', 'unknown', 'in_doubt', ?2

@@ -113,7 +113,8 @@ CREATE TABLE attempts (
 );
 CREATE INDEX attempts_recipient ON attempts (recipient_id);
 
--- The rolling 24 h cap: one row per attempt that counts (SPEC §4.5), pruned once out of the window.
+-- The rolling 24 h cap (docs/send-rules.md#daily-cap): one row per attempt that counts, pruned once
+-- out of the window.
 -- WITHOUT ROWID: the key is the only access path, so one B-tree (one page written per entry).
 CREATE TABLE send_ledger (
   account_id   INTEGER NOT NULL REFERENCES accounts(id),
@@ -155,7 +156,7 @@ CREATE TABLE oauth_tokens (
   updated_at    INTEGER NOT NULL
 );
 
--- ---- The stable interface (SPEC §5) ----
+-- ---- The stable interface (README.md#the-schema-stable-interface) ----
 
 CREATE VIEW campaign_status AS
 SELECT c.name AS campaign,
@@ -227,9 +228,10 @@ WHERE (r.state = 'failed' OR r.state = 'unknown' OR r.state = 'retrying')
 ORDER BY r.campaign_id, r.id;
 )sql";
 
-// Version 2: one person, one DM (SPEC §11). Two reasons join the CHECK list, and an index finds the
-// rows that already reached a person (claimed, retrying, sent or unknown) by their id, given or
-// resolved. It is partial, so an import of pending rows does not pay for it.
+// Version 2: one person, one DM (docs/send-rules.md#one-person-one-dm). Two reasons join the CHECK
+// list, and an index finds the rows that already reached a person (claimed, retrying, sent or
+// unknown) by their id, given or resolved. It is partial, so an import of pending rows does not pay
+// for it.
 //
 // SQLite cannot ALTER a CHECK constraint; copying a million-row table to change one would stall the
 // first start. Its documented alternative (sqlite.org/lang_altertable.html, "making other kinds of

@@ -1,6 +1,7 @@
 #pragma once
 // The database schema as an ordered list of migrations; PRAGMA user_version records how many have
-// been applied. Tables are internal; the four views of SPEC §5 are the stable interface.
+// been applied. Tables are internal; the four views of README.md#the-schema-stable-interface are
+// the stable interface.
 #include <span>
 #include <string_view>
 

@@ -1,6 +1,7 @@
 #pragma once
-// Typed reads of the SPEC §5 views, for `outreachd status` (table and --json). They read the
-// views themselves, so the CLI shows exactly what `sqlite3 outreachd.db 'SELECT …'` shows.
+// Typed reads of the status views (README.md#the-schema-stable-interface), for `outreachd status`
+// (table and --json). They read the views themselves, so the CLI shows exactly what
+// `sqlite3 outreachd.db 'SELECT …'` shows.
 #include <cstdint>
 #include <optional>
 #include <string>

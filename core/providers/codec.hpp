@@ -1,10 +1,10 @@
 #pragma once
-// Provider codecs: the wire format of each DM provider (providers.md), as pure functions.
+// Provider codecs: the wire format of each DM provider (docs/providers.md), as pure functions.
 // A codec builds an HttpRequest from plain inputs and reads an HttpResponse back into the
 // provider-neutral ProviderResult that classify() (core/outcome.hpp) turns into a decision.
 // No sockets, no clocks: `now` is an argument (it anchors Retry-After and reset headers).
 //
-// Flow for one recipient (SPEC §4 steps 2–3):
+// Flow for one recipient (docs/send-rules.md: the lookup, then the send):
 //   1. user_id known  → lookup_by_id_request / parse_lookup_by_id
 //      only username  → lookup_by_username_request / parse_lookup_by_username; if the answer has
 //                       needs_dm_check (tweetapi: by-username gives no canDm), follow with the

@@ -1,5 +1,5 @@
-// GetXAPI (providers.md §3): Bearer API key, the X session as `auth_token` in the body, every
-// error as {"error": "..."}, and HTTP 502 when X itself refused the mutation.
+// GetXAPI (docs/providers.md#getxapi): Bearer API key, the X session as `auth_token` in the body,
+// every error as {"error": "..."}, and HTTP 502 when X itself refused the mutation.
 #include <boost/json/object.hpp>
 
 #include "core/providers/codec_support.hpp"
@@ -131,7 +131,7 @@ class GetxapiCodec final : public ProviderCodec {
     return request;
   }
 
-  /// Non-2xx answers (providers.md §3.5–3.6).
+  /// Non-2xx answers (docs/providers.md#getxapi).
   static void classify_error(ProviderResult& r, json::object const* o, Redactor const& redactor,
                              HttpResponse const& response, bool is_send) {
     const int s = response.status;

@@ -1,5 +1,5 @@
 #pragma once
-// The four supported DM providers (SPEC §7), as named in the config's `provider = "..."`.
+// The four supported DM providers (docs/providers.md), as named in the config's `provider = "..."`.
 #include <array>
 #include <optional>
 #include <string_view>

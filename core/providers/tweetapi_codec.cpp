@@ -1,4 +1,4 @@
-// tweetapi.com (providers.md §2): X-API-Key header, camelCase fields, the X session as
+// tweetapi.com (docs/providers.md#tweetapi): X-API-Key header, camelCase fields, the X session as
 // `authToken`, the proxy as "host:port@user:pass". Two error envelopes are in use:
 //   A: {"error":{"code":"RATE_LIMIT","message":"...","details":{"retryAfter":60}}}
 //   B: {"statusCode":429,"message":"...","code":"RATE_LIMITED"}

@@ -1,6 +1,6 @@
-// twitterapi.io (providers.md §1): X-API-Key header; the X session (`login_cookies`) and a proxy
-// in every write body. Failures often come back as HTTP 200 with {"status":"error","msg":...},
-// so `status` is always checked; 400s carry `detail` or `message`.
+// twitterapi.io (docs/providers.md#twitterapi_io): X-API-Key header; the X session
+// (`login_cookies`) and a proxy in every write body. Failures often come back as HTTP 200 with
+// {"status":"error","msg":...}, so `status` is always checked; 400s carry `detail` or `message`.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
@@ -149,7 +149,7 @@ class TwitterapiIoCodec final : public ProviderCodec {
     return request;
   }
 
-  /// Non-2xx answers (providers.md §1.5–1.7).
+  /// Non-2xx answers (docs/providers.md#twitterapi_io).
   static void classify_error(ProviderResult& r, json::object const* o, Redactor const& redactor,
                              HttpResponse const& response) {
     const int s = response.status;

@@ -70,7 +70,7 @@ RateHints read_rate_hints(HttpHeaders const& headers, TimePoint now);
 
 // ---- X legacy codes and wording ---------------------------------------------------------------
 
-/// The codes of providers.md §0 that classify() understands.
+/// The codes of docs/providers.md#x-error-codes that classify() understands.
 bool is_known_x_code(std::int64_t code);
 /// A known X code in free text: "349", "(349)", "code 349", "\"errorCode\":349". Two-digit codes
 /// (32, 64, 88, 89) count only right after the word "code", since bare small numbers are common.

@@ -1,6 +1,6 @@
-// Official X API v2 (providers.md §4): a user-context OAuth 2.0 Bearer token; errors are RFC 7807
-// "problem" objects, top-level or inside errors[] (even on HTTP 200), with type URIs under both
-// api.twitter.com and api.x.com; 429s are told apart by their headers and title.
+// Official X API v2 (docs/providers.md#x_api): a user-context OAuth 2.0 Bearer token; errors are
+// RFC 7807 "problem" objects, top-level or inside errors[] (even on HTTP 200), with type URIs under
+// both api.twitter.com and api.x.com; 429s are told apart by their headers and title.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 

@@ -1,5 +1,6 @@
 #pragma once
-// x_api OAuth 2.0 token refresh (providers.md §4.4): build the request, read the answer.
+// x_api OAuth 2.0 token refresh (docs/providers.md#x_api-token-refresh): build the request, read
+// the answer.
 //
 // Contract for the daemon — refresh tokens ROTATE and are SINGLE-USE:
 //   1. On a successful parse, durably persist tokens.refresh_token (with the new access token and

@@ -1,7 +1,7 @@
 // process_campaign_file against a real database: a campaign or recipients_csv still being
 // written, or rewritten between the validation and the import pass, is left in the watch
-// directory for later (SPEC §15 "Files") — never imported from what was read so far, nor rejected
-// for being incomplete.
+// directory for later (README.md#the-watch-directory) — never imported from what was read so far,
+// nor rejected for being incomplete.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/campaign_intake.hpp"
+#include "daemon/runtime/campaign_intake.hpp"
 #include "support/open_for_writing.hpp"
 #include "storage/accounts.hpp"
 #include "tests/storage/support.hpp"
@@ -160,7 +160,7 @@ TEST_CASE("a recipients_csv that changes between the validation and the import p
   CHECK(query_text(f.db, "SELECT text FROM recipients WHERE username = 'alice'").value_or("") == "Hi Alize");
 }
 
-TEST_CASE("the waitlist logs a waiting file once per reason; a closed file frees only campaigns waiting on another") {
+TEST_CASE("the waitlist logs a waiting file once per reason, a closed file frees only campaigns waiting on another") {
   LogCapture log;
   IntakeWaitlist list;
   IntakeResult csv_wait;

@@ -9,7 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <map>
 
-#include "daemon/claim_coalescer.hpp"
+#include "daemon/runtime/claim_coalescer.hpp"
 #include "storage/queue.hpp"
 #include "tests/storage/support.hpp"
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "daemon/simulator_scenario.hpp"
+#include "daemon/sim/simulator_scenario.hpp"
 
 using namespace outreach;
 

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -23,9 +24,8 @@
 #include <string>
 #include <vector>
 
-#include "daemon/http_client.hpp"
-#include "daemon/http_server.hpp"
-#include "daemon/url.hpp"
+#include "daemon/http/http_client.hpp"
+#include "daemon/http/http_server.hpp"
 
 using namespace outreach;
 using namespace std::chrono_literals;
@@ -43,7 +43,11 @@ void run_until(boost::asio::io_context& io, Predicate done) {
 
 HttpExchange send(boost::asio::io_context& io, HttpClient& client, std::string const& base_url, HttpRequest request) {
   std::optional<HttpExchange> result;
-  client.send(base_url, std::move(request), [&](HttpExchange exchange) { result = std::move(exchange); });
+  boost::asio::co_spawn(io, client.send(base_url, std::move(request)),
+                        [&](std::exception_ptr failure, HttpExchange exchange) {
+                          CHECK_FALSE(failure);  // every failure is reported in the exchange, never thrown
+                          result = std::move(exchange);
+                        });
   run_until(io, [&] { return result.has_value(); });
   return std::move(*result);
 }
@@ -136,55 +140,6 @@ class RawServer {
 };
 
 }  // namespace
-
-TEST_CASE("base_url parsing") {
-  SUBCASE("https with default port and no prefix") {
-    auto url = parse_base_url("https://api.getxapi.com");
-    REQUIRE(url.has_value());
-    CHECK(url->tls);
-    CHECK(url->host == "api.getxapi.com");
-    CHECK(url->port == 443);
-    CHECK(url->path_prefix.empty());
-    CHECK(url->host_header == "api.getxapi.com");
-    CHECK(url->origin == "https://api.getxapi.com:443");
-    CHECK(url->join("/twitter/dm/send") == "/twitter/dm/send");
-    CHECK(url->join("") == "/");
-  }
-  SUBCASE("http with port and path prefix, trailing slash dropped") {
-    auto url = parse_base_url("HTTP://LocalHost:8080/getxapi/");
-    REQUIRE(url.has_value());
-    CHECK_FALSE(url->tls);
-    CHECK(url->host == "localhost");
-    CHECK(url->port == 8080);
-    CHECK(url->path_prefix == "/getxapi");
-    CHECK(url->host_header == "localhost:8080");
-    CHECK(url->join("/twitter/dm/send") == "/getxapi/twitter/dm/send");
-    CHECK(url->join("twitter/user/info?userName=a") == "/getxapi/twitter/user/info?userName=a");
-    CHECK(url->join("?q=1") == "/getxapi?q=1");
-    CHECK(url->join("") == "/getxapi");
-  }
-  SUBCASE("IPv6 literal") {
-    auto url = parse_base_url("http://[::1]:9000/p");
-    REQUIRE(url.has_value());
-    CHECK(url->host == "::1");
-    CHECK(url->port == 9000);
-    CHECK(url->host_header == "[::1]:9000");
-  }
-  SUBCASE("rejections") {
-    auto scheme = parse_base_url("ftp://example.com");
-    REQUIRE_FALSE(scheme.has_value());
-    CHECK(scheme.error().message.find("unsupported scheme \"ftp\"") != std::string::npos);
-    auto credentials = parse_base_url("https://user:hunter2@example.com");
-    REQUIRE_FALSE(credentials.has_value());
-    CHECK(credentials.error().message.find("hunter2") == std::string::npos);
-    for (auto bad : {"example.com", "http://", "http://:80", "http://host:0", "http://host:65536", "http://host:",
-                     "http://host:8x", "http://ho st", "http://host/p?q=1", "http://host#f", "http://[::1", "http://[zz]",
-                     "http://[::1]x"}) {
-      CAPTURE(bad);
-      CHECK_FALSE(parse_base_url(bad).has_value());
-    }
-  }
-}
 
 TEST_CASE("http client: 200 with base_url path prefix, headers and body reach the server") {
   boost::asio::io_context io;
@@ -428,10 +383,12 @@ TEST_CASE("http client: 64 concurrent requests all complete") {
   std::vector<std::optional<HttpExchange>> results(64);
   int done = 0;
   for (std::size_t i = 0; i < results.size(); ++i)
-    client.send(server.base_url(), get("/" + std::to_string(i)), [&, i](HttpExchange exchange) {
-      results[i] = std::move(exchange);
-      ++done;
-    });
+    boost::asio::co_spawn(io, client.send(server.base_url(), get("/" + std::to_string(i))),
+                          [&, i](std::exception_ptr failure, HttpExchange exchange) {
+                            CHECK_FALSE(failure);
+                            results[i] = std::move(exchange);
+                            ++done;
+                          });
   run_until(io, [&] { return done == 64; });
   for (std::size_t i = 0; i < results.size(); ++i) {
     CHECK(results[i]->transport == Transport::responded);
@@ -477,6 +434,49 @@ TEST_CASE("http client: the awaitable form") {
   CHECK(result->transport == Transport::responded);
   CHECK(result->response.status == 201);
   CHECK(result->response.body == "payload");
+}
+
+TEST_CASE("http client: in_flight counts a send from the call until it completes") {
+  boost::asio::io_context io;
+  HttpClient client(io, fast_options());
+  std::optional<std::size_t> while_served;
+  HttpServer server(io, "127.0.0.1", 0, [&](HttpRequest const&) {
+    while_served = client.in_flight();
+    return reply(200, "ok");
+  });
+  CHECK(client.in_flight() == 0);
+
+  std::optional<HttpExchange> result;
+  std::optional<std::size_t> at_completion;
+  boost::asio::co_spawn(io, client.send(server.base_url(), get("/")), [&](std::exception_ptr failure, HttpExchange e) {
+    CHECK_FALSE(failure);
+    at_completion = client.in_flight();
+    result = std::move(e);
+  });
+  CHECK(client.in_flight() == 1);  // counted before the io_context has run any of it
+  run_until(io, [&] { return result.has_value(); });
+  CHECK(result->transport == Transport::responded);
+  CHECK(while_served == std::size_t{1});  // the server is answering: the request is out
+  CHECK(at_completion == std::size_t{0});
+  CHECK(client.in_flight() == 0);
+
+  // A send that fails before any I/O is over as well.
+  result.reset();
+  boost::asio::co_spawn(io, client.send("ftp://127.0.0.1:21", get("/")), [&](std::exception_ptr, HttpExchange e) {
+    result = std::move(e);
+  });
+  CHECK(client.in_flight() == 1);
+  run_until(io, [&] { return result.has_value(); });
+  CHECK(result->transport == Transport::failed_before_write);
+  CHECK(client.in_flight() == 0);
+
+  // An awaitable that is never started stops counting when it is destroyed.
+  {
+    auto never_awaited = client.send(server.base_url(), get("/"));
+    CHECK(client.in_flight() == 1);
+  }
+  CHECK(client.in_flight() == 0);
+  CHECK(server.handled_requests() == 1);
 }
 
 TEST_CASE("http client: TLS verifies the server against ca_file and fails without it") {

@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/http_server.hpp"
+#include "daemon/http/http_server.hpp"
 
 using namespace outreach;
 

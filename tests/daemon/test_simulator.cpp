@@ -2,6 +2,8 @@
 // injected clock (no sockets), the scenario parser's errors, and two runs over real loopback HTTP
 // (HttpServer + HttpClient in one io_context, and the `simulate` command in a child process).
 #include <doctest/doctest.h>
+
+#include <boost/asio/co_spawn.hpp>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -22,12 +24,13 @@
 #include <vector>
 
 #include "core/http.hpp"
-#include "daemon/cmd_simulate.hpp"
-#include "daemon/http_client.hpp"
-#include "daemon/http_server.hpp"
-#include "daemon/simulator.hpp"
-#include "daemon/simulator_scenario.hpp"
-#include "temp_dir.hpp"
+#include "daemon/cli/cmd_simulate.hpp"
+#include "daemon/http/http_client.hpp"
+#include "daemon/http/http_server.hpp"
+#include "daemon/sim/simulator.hpp"
+#include "daemon/sim/simulator_scenario.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_paths.hpp"
 
 using namespace outreach;
 using namespace std::chrono_literals;
@@ -182,9 +185,7 @@ TEST_CASE("simulator scenario: the built-in demo scenario parses and has open, c
 }
 
 TEST_CASE("simulator scenario: the documented example file parses") {
-  const char* source = std::getenv("OUTREACHD_SOURCE_DIR");
-  REQUIRE(source != nullptr);
-  auto s = load_scenario_file(std::string(source) + "/docs/simulator-example.json");
+  auto s = load_scenario_file(outreach::test::source_dir() + "/docs/simulator-example.json");
   REQUIRE_MESSAGE(s.has_value(), (s ? "" : s.error().message));
   CHECK(!s->faults.empty());
   CHECK(!s->accounts.empty());
@@ -673,7 +674,7 @@ TEST_CASE("simulator x_api: send answers 201 with the event id and limit headers
   CHECK(s.sim.messages().size() == 1);
 }
 
-TEST_CASE("simulator x_api: user lookups, user.fields and 200 + errors[] for a missing user") {
+TEST_CASE("simulator x_api: user lookups, user.fields and 200 + an errors array for a missing user") {
   Sim s;
   HttpHeaders auth{{"Authorization", "Bearer x-access"}};
   auto r = s.get("/x_api/2/users/by/username/bob?user.fields=receives_your_dm,protected", auth);
@@ -774,7 +775,7 @@ TEST_CASE("simulator x_api: access tokens expire, and an expired grant can be re
   CHECK(s.x_send("100", "d", "x-access").response.status == 401);  // x1's initial token, also 1 h
 }
 
-TEST_CASE("simulator x_api: confidential clients need Basic auth; reuse can revoke the grant") {
+TEST_CASE("simulator x_api: confidential clients need Basic auth, reuse can revoke the grant") {
   Scenario sc = base_scenario();
   sc.x_api.client_secret = "s3cret";
   sc.x_api.revoke_on_refresh_reuse = true;
@@ -876,7 +877,7 @@ TEST_CASE("simulator faults: rate_limited by ordinal, with and without reset hea
   CHECK(s.sim.messages().size() == 3);
 }
 
-TEST_CASE("simulator faults: 5xx with and without delivery; slow answers") {
+TEST_CASE("simulator faults: 5xx with and without delivery, slow answers") {
   Scenario sc = base_scenario();
   auto slow = fault(SimFaultKind::slow);
   slow.delay = 750ms;
@@ -1061,7 +1062,7 @@ namespace {
 /// Runs one request through the daemon's HttpClient against `server` on `io`; bounded in time.
 HttpExchange exchange(boost::asio::io_context& io, HttpClient& client, std::string const& base_url, HttpRequest request) {
   std::optional<HttpExchange> result;
-  client.send(base_url, std::move(request), [&](HttpExchange e) {
+  boost::asio::co_spawn(io, client.send(base_url, std::move(request)), [&](std::exception_ptr, HttpExchange e) {
     result = std::move(e);
     io.stop();
   });

@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/control_socket.hpp"
-#include "daemon/watch_dir.hpp"
+#include "daemon/runtime/control_socket.hpp"
+#include "daemon/runtime/watch_dir.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace outreach;
@@ -148,7 +148,7 @@ TEST_CASE("accepted/ and rejected/ with numeric suffixes and an .error file") {
   CHECK(missing.error().message.find("gone.json") != std::string::npos);
 }
 
-TEST_CASE("other files closed or renamed in are reported apart from campaigns; scans never report them") {
+TEST_CASE("other files closed or renamed in are reported apart from campaigns, scans never report them") {
   testing::TempDir dir;
   write_file(dir.path() / "present.csv", "x");
   boost::asio::io_context io;
@@ -253,7 +253,7 @@ TEST_CASE("a file named rejected blocks the move: the file stays, and the error 
   CHECK(read_file(dir.path() / "rejected" / "bad.json.error") == "bad\n");
 }
 
-TEST_CASE("control socket: the CLI's datagram reaches the daemon; no daemon is not an error") {
+TEST_CASE("control socket: the CLI's datagram reaches the daemon, no daemon is not an error") {
   testing::TempDir dir;
   CHECK_FALSE(notify_daemon(dir.path().string(), "wake"));
 
@@ -277,7 +277,7 @@ TEST_CASE("control socket: the CLI's datagram reaches the daemon; no daemon is n
   CHECK_FALSE(notify_daemon(dir.path().string(), "wake"));
 }
 
-TEST_CASE("control socket: ask_daemon gets the daemon's answer; no daemon and no answer are told apart") {
+TEST_CASE("control socket: ask_daemon gets the daemon's answer, no daemon and no answer are told apart") {
   testing::TempDir dir;
   CHECK(ask_daemon(dir.path().string(), "reload", std::chrono::milliseconds(200)).status ==
         DaemonAnswer::Status::no_daemon);

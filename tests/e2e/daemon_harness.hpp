@@ -1,7 +1,7 @@
 #pragma once
 // End-to-end harness: the real `outreachd run` against the real `outreachd simulate`, each a child
 // process, in a temp directory, over 127.0.0.1 only. State is read the way an operator reads it —
-// `sqlite3 -json outreachd.db 'SELECT …'` on the SPEC §5 views — and the simulator's JSON Lines log
+// `sqlite3 -json outreachd.db 'SELECT …'` on the status views — and the simulator's JSON Lines log
 // proves what was actually delivered. Every wait is bounded.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -25,19 +25,15 @@
 #include <vector>
 
 #include "e2e/process.hpp"
+#include "support/daemon_fixture.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_paths.hpp"
 
 namespace outreach::test {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
-
-inline std::string outreachd_bin() {
-  const char* bin = std::getenv("OUTREACHD_BIN");
-  if (bin == nullptr) throw std::runtime_error("OUTREACHD_BIN is not set (run through ctest)");
-  return bin;
-}
 
 inline void write_text(fs::path const& path, std::string const& text) {
   std::ofstream out(path, std::ios::trunc);
@@ -118,12 +114,11 @@ struct Workspace {
   /// Writes the config: the common part plus `body` (provider tables and accounts).
   void write_config(std::string const& body, std::string const& pacing = "min_delay = \"100ms\"\nmax_delay = \"300ms\"",
                     std::string const& retry = "base_delay = \"200ms\"\nmax_delay = \"1s\"\nmax_attempts = 3") const {
-    write_text(config, "state_dir = \"" + state.string() + "\"\nwatch_dir = \"" + watch.string() +
-                           "\"\nlog_level = \"debug\"\n\n[pacing]\n" + pacing + "\n\n[retry]\n" + retry +
-                           "\n\n[http]\nconnect_timeout = \"1s\"\nrequest_timeout = \"2s\"\n\n" + body);
+    write_text(config, config_text(state.string(), watch.string(), body, pacing, retry));
   }
 
-  /// Drops a campaign the way SPEC §3 recommends: written under a temporary name, then renamed in.
+  /// Drops a campaign the way README.md#the-watch-directory recommends: written under a temporary
+  /// name, then renamed in.
   void drop(std::string const& name, std::string const& content) const {
     const fs::path tmp = watch / ("." + name + ".tmp");
     write_text(tmp, content);
@@ -225,66 +220,12 @@ inline std::string Simulator::get(std::string const& path) const {
   return response.substr(body + 4);
 }
 
-/// A JSON value as text for comparisons: strings as they are, null as "<null>", numbers in decimal.
-inline std::string str(json::value const& v) {
-  if (v.is_string()) return std::string(v.as_string());
-  if (v.is_null()) return "<null>";
-  if (v.is_int64()) return std::to_string(v.as_int64());
-  if (v.is_uint64()) return std::to_string(v.as_uint64());
-  return json::serialize(v);
-}
 
-/// Milliseconds since the epoch of an ISO 8601 UTC time "YYYY-MM-DDTHH:MM:SS[.mmm]Z".
-inline std::int64_t iso_ms(std::string_view iso) {
-  auto num = [&](std::size_t pos, std::size_t len) { return std::stoi(std::string(iso.substr(pos, len))); };
-  const std::chrono::year_month_day date{std::chrono::year{num(0, 4)}, std::chrono::month{static_cast<unsigned>(num(5, 2))},
-                                         std::chrono::day{static_cast<unsigned>(num(8, 2))}};
-  std::int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::sys_days{date}.time_since_epoch())
-                        .count();
-  ms += ((num(11, 2) * 60 + num(14, 2)) * 60 + num(17, 2)) * 1000LL;
-  if (iso.size() > 20 && iso[19] == '.') ms += num(20, 3);
-  return ms;
-}
 
-/// One sending account, configured in both the scenario and the daemon's config. Its secrets are
-/// derived from its name (session-NAME, access-NAME, refresh-NAME) and reach the daemon through
-/// environment variables, as in production.
-struct TestAccount {
-  std::string name;
-  std::string provider;   ///< getxapi | twitterapi_io | tweetapi | x_api
-  std::string toml = {};  ///< extra lines for its [[accounts]] entry, e.g. "daily_cap = 3\n"
-  std::string json = {};  ///< extra members for its scenario entry, e.g. R"("state": "expired")"
-};
 
-inline std::string env_key(std::string prefix, std::string const& name) {
-  for (char c : name) prefix.push_back(std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_');
-  return prefix;
-}
 
-/// A scenario users array: open users, users with DMs closed, users that do not exist. Ids are
-/// 1000000000000000001 … in the order given (open first, then closed).
-inline std::string users_json(std::vector<std::string> const& open, std::vector<std::string> const& closed = {},
-                              std::vector<std::string> const& missing = {}) {
-  std::string out = "[";
-  int n = 0;
-  auto add = [&](std::string const& entry) { out += (out.size() > 1 ? ",\n    " : "\n    ") + entry; };
-  for (auto const& u : open) add(R"({"username": ")" + u + R"(", "id": ")" + std::to_string(1000000000000000001LL + n++) + "\"}");
-  for (auto const& u : closed)
-    add(R"({"username": ")" + u + R"(", "id": ")" + std::to_string(1000000000000000001LL + n++) + R"(", "can_dm": false})");
-  for (auto const& u : missing) add(R"({"username": ")" + u + R"(", "exists": false})");
-  return out + "\n  ]";
-}
 
-/// The id users_json gives the i-th user (0-based).
-inline std::string user_id(int i) { return std::to_string(1000000000000000001LL + i); }
 
-/// How many times `part` occurs in `text` (e.g. a log line).
-inline int count_of(std::string const& text, std::string const& part) {
-  int n = 0;
-  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
-  return n;
-}
 
 /// A workspace, a simulator whose scenario holds `accounts`, and the matching daemon config.
 class Setup {
@@ -305,38 +246,14 @@ class Setup {
 
   /// (Re)writes the config from `accounts`, `pacing` and `retry` (change them, then call this).
   void write_config() const {
-    std::string body;
-    auto base = [&](std::string const& p) { return "base_url = \"" + sim.base_url() + "/" + p + "\"\n\n"; };
-    body += "[providers.getxapi]\napi_key = { env = \"GX_KEY\" }\n" + base("getxapi");
-    body += "[providers.twitterapi_io]\napi_key = { env = \"TIO_KEY\" }\n" + base("twitterapi_io");
-    body += "[providers.tweetapi]\napi_key = { env = \"TWEET_KEY\" }\n" + base("tweetapi");
-    body += "[providers.x_api]\nclient_id = \"demo-client-id\"\n" + base("x_api");
-    for (std::size_t i = 0; i < accounts.size(); ++i) {
-      auto const& a = accounts[i];
-      body += "[[accounts]]\nname = \"" + a.name + "\"\nprovider = \"" + a.provider + "\"\ntier = \"new\"\n";
-      if (a.provider == "x_api") {
-        body += "access_token = { env = \"" + env_key("ACCESS_", a.name) + "\" }\nrefresh_token = { env = \"" +
-                env_key("REFRESH_", a.name) + "\" }\n";
-      } else {
-        body += "auth_token = { env = \"" + env_key("SESSION_", a.name) + "\" }\n";
-      }
-      if (a.provider == "twitterapi_io" || a.provider == "tweetapi") body += "proxy = \"http://user:pw@127.0.0.1:9\"\n";
-      if (a.provider == "tweetapi" && a.toml.find("user_id") == std::string::npos)
-        body += "user_id = \"" + sender_id(i) + "\"\n";
-      body += a.toml + "\n";
-    }
-    ws.write_config(body, pacing, retry);
+    write_text(ws.config, config_text(ws.state.string(), ws.watch.string(), config_body(accounts, sim.base_url()),
+                                      pacing, retry));
   }
 
   /// Every secret the config refers to, for the daemon's (and the CLI's) environment.
   ProcessOptions secrets() const {
     ProcessOptions o;
-    o.env = {{"GX_KEY", "gx-key"}, {"TIO_KEY", "tio-key"}, {"TWEET_KEY", "tweet-key"}};
-    for (auto const& a : accounts) {
-      o.env[env_key("SESSION_", a.name)] = "session-" + a.name;
-      o.env[env_key("ACCESS_", a.name)] = "access-" + a.name;
-      o.env[env_key("REFRESH_", a.name)] = "refresh-" + a.name;
-    }
+    o.env = secret_vars(accounts);
     return o;
   }
 
@@ -385,24 +302,11 @@ class Setup {
 
   std::string last_log;
 
-  static std::string sender_id(std::size_t i) { return std::to_string(1858475867762270001LL + static_cast<long long>(i)); }
+  static std::string sender_id(std::size_t i) { return outreach::test::sender_id(i); }
 
  private:
   std::string scenario(std::string const& users, std::string const& extra, std::string const& x_api) const {
-    std::string s = "{\n  \"seed\": 7,\n  \"users\": " + users + ",\n  \"accounts\": [";
-    for (std::size_t i = 0; i < accounts.size(); ++i) {
-      auto const& a = accounts[i];
-      s += std::string(i ? ",\n" : "\n") + "    {\"name\": \"" + a.name + "\", \"provider\": \"" + a.provider +
-           "\", \"user_id\": \"" + sender_id(i) + "\"";
-      if (a.provider == "x_api") s += ", \"access_token\": \"access-" + a.name + "\", \"refresh_token\": \"refresh-" + a.name + "\"";
-      else s += ", \"token\": \"session-" + a.name + "\"";
-      if (!a.json.empty()) s += ", " + a.json;
-      s += "}";
-    }
-    s += "\n  ],\n  \"providers\": {\"getxapi\": {\"api_keys\": [\"gx-key\"]}, \"twitterapi_io\": {\"api_keys\": [\"tio-key\"]}, "
-         "\"tweetapi\": {\"api_keys\": [\"tweet-key\"]}, \"x_api\": " + x_api + "}";
-    if (!extra.empty()) s += ",\n  " + extra;
-    return s + "\n}\n";
+    return scenario_json(accounts, users, extra, x_api);
   }
 };
 

@@ -1,4 +1,5 @@
-// End to end: the real `outreachd` binary's command-line frame and `check-config` (SPEC §1, §2).
+// End to end: the real `outreachd` binary's command-line frame and `check-config`
+// (README.md#command-line, README.md#config-reference).
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -11,6 +12,7 @@
 
 #include "e2e/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_paths.hpp"
 
 using outreach::test::ProcessOptions;
 using outreach::test::ProcessResult;
@@ -18,11 +20,7 @@ using outreach::test::run_process;
 
 namespace {
 
-std::string binary() {
-  char const* bin = std::getenv("OUTREACHD_BIN");
-  REQUIRE_MESSAGE(bin != nullptr, "OUTREACHD_BIN must name the outreachd binary (ctest sets it)");
-  return bin;
-}
+std::string binary() { return outreach::test::outreachd_bin(); }
 
 using outreach::testing::TempDir;
 
@@ -185,10 +183,8 @@ const std::string kServiceCheck =
 TEST_CASE("check-config outside the service: the shipped example's credentials are one sentence with the fix") {
   // Issue 16: the package's example uses { credential = … } secrets, which exist only inside the
   // service; in a shell each was an error of its own, "needs $CREDENTIALS_DIRECTORY".
-  char const* source = std::getenv("OUTREACHD_SOURCE_DIR");
-  REQUIRE_MESSAGE(source != nullptr, "OUTREACHD_SOURCE_DIR must name the source tree (ctest sets it)");
   TempDir dir;
-  std::ifstream in(std::string(source) + "/packaging/outreachd.toml.example");
+  std::ifstream in(outreach::test::source_dir() + "/packaging/outreachd.toml.example");
   const std::string config = dir.write("outreachd.toml", std::string(std::istreambuf_iterator<char>(in), {}));
 
   ProcessResult r = outreachd({"check-config", "--config", config});
@@ -347,7 +343,8 @@ TEST_CASE("--help on every command prints its usage to stdout and exits 0") {
   r = outreachd({"version"});
   CHECK(r.exit_code == 0);
   CHECK(r.out.rfind("outreachd ", 0) == 0);
-  // SPEC §1: every command accepts --config FILE, these two included (they have no use for it).
+  // README.md#command-line: every command accepts --config FILE, these two included (they have no
+  // use for it).
   r = outreachd({"version", "--config", "/nonexistent/outreachd.toml"});
   CHECK(r.exit_code == 0);
   CHECK(r.out.rfind("outreachd ", 0) == 0);

@@ -1,7 +1,7 @@
-// `outreachd reload` (SPEC §15): asks the running daemon over its control socket and reports the
-// outcome — exit 0 when the new config is in force, 1 with the problems when it was refused (the
-// daemon keeps the previous one), 2 when no daemon runs. The unit's ExecReload= uses it, so a
-// broken config makes `systemctl reload` fail instead of only logging.
+// `outreachd reload` (README.md#command-line): asks the running daemon over its control socket and
+// reports the outcome — exit 0 when the new config is in force, 1 with the problems when it was
+// refused (the daemon keeps the previous one), 2 when no daemon runs. The unit's ExecReload= uses
+// it, so a broken config makes `systemctl reload` fail instead of only logging.
 #include <doctest/doctest.h>
 
 #include "e2e/daemon_harness.hpp"

@@ -1,5 +1,5 @@
 // `outreachd status`: the tables and --json while the daemon runs and after it stopped, the ETA
-// from the config's pacing, --watch, and the figures matching the SPEC §5 views exactly.
+// from the config's pacing, --watch, and the figures matching the status views exactly.
 #include <doctest/doctest.h>
 
 #include <set>

@@ -1,4 +1,4 @@
-// SPEC §4.6, account-level errors: an expired session stops that account (account_status
+// docs/send-rules.md#account-level-stop: an expired session stops that account (account_status
 // `stopped` with a last_error), its recipient goes back to `pending` without using an attempt, and
 // the campaign's other accounts go on and finish the campaign.
 #include <doctest/doctest.h>
@@ -63,7 +63,8 @@ TEST_CASE("an expired session stops that account while the campaign's other acco
   CHECK(by_recipient.size() == 12);
   for (auto const& [id, n] : by_recipient) CHECK_MESSAGE(n == 1, id);
 
-  // A stopped account starts again after a reload (SPEC §5); tw-1 is still expired, so it stops again.
+  // A stopped account starts again after a reload (docs/send-rules.md#account-level-stop); tw-1 is
+  // still expired, so it stops again.
   daemon->signal(SIGHUP);
   CHECK(eventually([&] { return str(setup.account("gx-1").at("state")) != "stopped"; }, 5s));
   CHECK(daemon->stop(SIGTERM).exit_code == 0);

@@ -1,6 +1,7 @@
-// SPEC §4.2 for the providers whose canDm check is not a plain `canDm` field: tweetapi answers it
-// through a second request (dm-permissions), x_api through `user.fields=receives_your_dm`.
-// Recipients with DMs closed end `skipped`/`cannot_dm` and the simulator never receives a DM for them.
+// docs/send-rules.md#candm-check-and-cache for the providers whose canDm check is not a plain
+// `canDm` field: tweetapi answers it through a second request (dm-permissions), x_api through
+// `user.fields=receives_your_dm`. Recipients with DMs closed end `skipped`/`cannot_dm` and the
+// simulator never receives a DM for them.
 #include <doctest/doctest.h>
 
 #include <set>
@@ -50,7 +51,7 @@ TEST_CASE("tweetapi and x_api: recipients with DMs closed are skipped/cannot_dm 
     auto mallory = setup.recipient(name, "mallory");
     CHECK(mallory.at("state") == "skipped");
     CHECK(mallory.at("reason") == "cannot_dm");
-    CHECK(str(mallory.at("user_id")) == user_id(4));  // resolved by the lookup (SPEC §4.2)
+    CHECK(str(mallory.at("user_id")) == user_id(4));  // resolved by the lookup
     CHECK(mallory.at("message_id").is_null());
     auto trent = setup.ws.sql("SELECT state, reason FROM recipient_status WHERE campaign = '" + name +
                               "' AND user_id = '" + user_id(5) + "'");

@@ -1,5 +1,5 @@
-// SPEC §4.5: an account never makes more send attempts than its cap in any rolling 24 hours,
-// across restarts; account_status shows it `capped` with sent_24h = the cap.
+// docs/send-rules.md#daily-cap: an account never makes more send attempts than its cap in any
+// rolling 24 hours, across restarts; account_status shows it `capped` with sent_24h = the cap.
 #include <doctest/doctest.h>
 
 #include "e2e/daemon_harness.hpp"
@@ -31,7 +31,8 @@ TEST_CASE("daily cap: a cap of N stops the account after N attempts, and it stil
   Setup setup({{"gx-1", "getxapi", "daily_cap = " + std::to_string(kCap) + "\n"}}, users_json(kOpen));
   auto daemon = setup.start();
   REQUIRE_MESSAGE(daemon, setup.last_log);
-  // Every configured account has a row before its first send (SPEC §5), with the override as its cap.
+  // Every configured account has a row before its first send
+  // (README.md#the-schema-stable-interface), with the override as its cap.
   auto fresh = setup.account("gx-1");
   CHECK(str(fresh.at("state")) == "ready");
   CHECK(fresh.at("daily_cap").as_int64() == kCap);

@@ -1,6 +1,7 @@
-// SPEC §1: the operator commands against a running daemon. pause/resume/cancel/retry/suppress
-// change the database and wake the daemon (no polling), taking effect within a second; status
-// --json reads the same views as §5; validate answers 0/1.
+// README.md#command-line: the operator commands against a running daemon. pause, resume, cancel,
+// retry and suppress change the database and wake the daemon (no polling), taking effect within a
+// second; status --json reads the same views as sqlite3 (README.md#the-schema-stable-interface);
+// validate answers 0/1.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -83,7 +84,7 @@ TEST_CASE("pause stops sends within a second, resume restarts them, cancel skips
   CHECK(daemon->stop(SIGTERM).exit_code == 0);
 }
 
-TEST_CASE("retry requeues failed recipients (and unknown ones with --include-unknown); the running daemon sends them") {
+TEST_CASE("retry requeues failed recipients (and unknown ones with --include-unknown), the running daemon sends them") {
   // user1's sends fail three times (max_attempts = 3) and then work; user2's answer is lost once.
   Setup setup({{"gx-1", "getxapi"}}, users_json(names(4)),
               R"("faults": [{"kind": "server_error", "endpoint": "send", "recipient": "user1", "times": 3, "status": 502},
@@ -117,7 +118,7 @@ TEST_CASE("retry requeues failed recipients (and unknown ones with --include-unk
   CHECK(daemon->stop(SIGTERM).exit_code == 0);
 }
 
-TEST_CASE("suppress skips a recipient; validate answers 0 and 1; status --json matches the status views") {
+TEST_CASE("suppress skips a recipient, validate answers 0 and 1, status --json matches the status views") {
   Setup setup({{"gx-1", "getxapi"}, {"tio-1", "twitterapi_io"}}, users_json({"alice", "bob", "carol", "dave"}));
   auto daemon = setup.start();
   REQUIRE_MESSAGE(daemon, setup.last_log);

@@ -1,6 +1,7 @@
 // Caps and waits hold in real elapsed time when the wall clock is stepped under a running daemon
-// (SPEC §11): libfaketime moves the daemon's CLOCK_REALTIME through a file while CLOCK_BOOTTIME and
-// CLOCK_MONOTONIC stay real (FAKETIME_DONT_FAKE_MONOTONIC), as an NTP step after a suspended VM does.
+// (docs/send-rules.md#clock-steps): libfaketime moves the daemon's CLOCK_REALTIME through a file
+// while CLOCK_BOOTTIME and CLOCK_MONOTONIC stay real (FAKETIME_DONT_FAKE_MONOTONIC), as an NTP step
+// after a suspended VM does.
 #include <doctest/doctest.h>
 
 #include "e2e/daemon_harness.hpp"

@@ -1,8 +1,8 @@
-// SPEC §4.8 crash safety: `kill -9` the daemon at random moments (a seeded PRNG) over and over
-// during one campaign, restarting it each time, then let it finish. The simulator's log proves no
-// recipient was messaged twice; the database proves none was lost: every recipient ends `sent`,
-// `skipped`, `failed` or `unknown`, and the unknown ones are exactly those the kills left `sending`
-// (at most one per account per kill).
+// Crash safety (docs/send-rules.md#crash-recovery): `kill -9` the daemon at random moments (a
+// seeded PRNG) over and over during one campaign, restarting it each time, then let it finish. The
+// simulator's log proves no recipient was messaged twice; the database proves none was lost: every
+// recipient ends `sent`, `skipped`, `failed` or `unknown`, and the unknown ones are exactly those
+// the kills left `sending` (at most one per account per kill).
 #include <doctest/doctest.h>
 
 #include <map>
@@ -34,7 +34,7 @@ std::set<std::int64_t> left_sending(Workspace const& ws) {
 
 }  // namespace
 
-TEST_CASE("crash loop: kill -9 at random moments during a campaign; nothing sent twice, nothing lost") {
+TEST_CASE("crash loop: kill -9 at random moments during a campaign, nothing sent twice, nothing lost") {
   // load0 … load149: every 25th does not exist, every 15th has DMs closed (docs/simulator.md).
   Setup setup({{"gx-1", "getxapi"}, {"gx-2", "getxapi"}, {"tio-1", "twitterapi_io"}}, "[]",
               R"("user_ranges": [{"prefix": "load", "count": 150, "first_id": "5000000000000000000",

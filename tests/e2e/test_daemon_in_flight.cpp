@@ -20,7 +20,7 @@ std::string campaign(std::string const& name, std::vector<std::string> const& ac
 
 }  // namespace
 
-TEST_CASE("a pause that comes while the lookup is out holds the recipient back; resume sends it") {
+TEST_CASE("a pause that comes while the lookup is out holds the recipient back, resume sends it") {
   Setup setup({{"gx-1", "getxapi"}}, users_json({"alice"}),
               R"("faults": [{"kind": "slow", "endpoint": "lookup", "delay": "1s"}])");
   auto daemon = setup.start();

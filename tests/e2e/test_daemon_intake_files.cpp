@@ -1,4 +1,4 @@
-// SPEC §15 "Files" and §3 lifecycle, with the real binary: a campaign file or recipients_csv that
+// README.md#the-watch-directory, with the real binary: a campaign file or recipients_csv that
 // another process still has open for writing is left alone until it is closed, however the daemon
 // found it (start-up scan, SIGHUP rescan, another file's close), and then imported whole; a file
 // named `rejected` keeps a bad campaign waiting in the watch directory, with one error, until the

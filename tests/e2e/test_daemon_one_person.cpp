@@ -1,13 +1,14 @@
-// One person, one DM (SPEC §11): rows that turn out to be the same person once their usernames
-// are resolved are sent once per campaign (the rest `skipped`/`duplicate`), and with
-// [safety] contact_cooldown a person another campaign reached lately is `skipped`/`recently_contacted`.
+// One person, one DM (docs/send-rules.md#one-person-one-dm): rows that turn out to be the same
+// person once their usernames are resolved are sent once per campaign (the rest
+// `skipped`/`duplicate`), and with [safety] contact_cooldown a person another campaign reached
+// lately is `skipped`/`recently_contacted`.
 #include <doctest/doctest.h>
 
 #include "e2e/daemon_harness.hpp"
 
 using namespace outreach::test;
 
-TEST_CASE("the same person by username and by id gets one DM; the other row is skipped/duplicate") {
+TEST_CASE("the same person by username and by id gets one DM, the other row is skipped/duplicate") {
   // Two accounts so the two rows are in flight at the same time.
   Setup setup({{"gx-1", "getxapi"}, {"gx-2", "getxapi"}}, users_json({"alice", "bob"}));
   auto daemon = setup.start();

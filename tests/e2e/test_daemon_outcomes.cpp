@@ -1,7 +1,7 @@
-// SPEC §4.6: how each kind of answer ends a recipient — 429 waits without using an attempt, 5xx
-// backs off and retries up to max_attempts, other 4xx and refusals fail at once, a connection lost
-// after the request was written is in doubt and never resent. Faults are injected by the
-// simulator per recipient and ordinal (`nth`, `times`), so every run takes the same path.
+// docs/send-rules.md#outcomes: how each kind of answer ends a recipient — 429 waits without using
+// an attempt, 5xx backs off and retries up to max_attempts, other 4xx and refusals fail at once, a
+// connection lost after the request was written is in doubt and never resent. Faults are injected
+// by the simulator per recipient and ordinal (`nth`, `times`), so every run takes the same path.
 #include <doctest/doctest.h>
 
 #include <map>
@@ -57,7 +57,8 @@ TEST_CASE("429 waits for the provider's reset without using an attempt, then sen
   CHECK(str(bob.at("state")) == "sent");
   CHECK(bob.at("attempts").as_int64() == 1);
   CHECK(setup.campaign("rl").at("sent").as_int64() == 3);
-  // The 429 is kept as an attempt row, but it does not count toward the cap (SPEC §4.5).
+  // The 429 is kept as an attempt row, but it does not count toward the cap
+  // (docs/send-rules.md#daily-cap).
   CHECK(setup.ws.number("SELECT count(*) FROM attempts WHERE http_status = 429 AND error_class = 'rate_limited'") == 1);
   CHECK(setup.account("gx-1").at("sent_24h").as_int64() == 3);
   // The account's next attempt began after the reset (Retry-After is whole seconds: allow rounding).
@@ -93,7 +94,7 @@ TEST_CASE("a reload (SIGHUP) keeps the provider's rate-limit reset: the account 
   CHECK(daemon->stop(SIGTERM).exit_code == 0);
 }
 
-TEST_CASE("5xx retries then succeeds or fails after max_attempts; 4xx and refusals fail at once; a lost answer is in doubt") {
+TEST_CASE("5xx retries then succeeds or fails after max_attempts, 4xx and refusals fail at once, a lost answer is in doubt") {
   // Open users: alice bob carol dave erin frank grace (…001–…007), plus heidi for the misconfigured
   // tweetapi account.
   const std::string faults = R"("faults": [
@@ -142,7 +143,8 @@ TEST_CASE("5xx retries then succeeds or fails after max_attempts; 4xx and refusa
   CHECK(str(bob_attempts[0].as_object().at("error_class")) == "server_error");
   CHECK(str(bob_attempts[1].as_object().at("outcome")) == "sent");
 
-  // Every attempt is kept (SPEC §4.7): carol's three 500s, heidi's one 400.
+  // Every attempt is kept (docs/send-rules.md#attempts-are-kept): carol's three 500s, heidi's
+  // one 400.
   CHECK(setup.ws.number("SELECT count(*) FROM attempts t JOIN recipients r ON r.id = t.recipient_id "
                         "WHERE r.username = 'carol' AND t.kind = 'send' AND t.http_status = 500") == 3);
   CHECK(setup.ws.number("SELECT count(*) FROM attempts t JOIN recipients r ON r.id = t.recipient_id "

@@ -1,11 +1,12 @@
-// SPEC §4.4: after every send attempt (from its end) an account waits a uniform random gap in
-// [min_delay, max_delay] before its next one; accounts send concurrently on one event loop.
+// docs/send-rules.md#pacing: after every send attempt (from its end) an account waits a uniform
+// random gap in [min_delay, max_delay] before its next one; accounts send concurrently on one event
+// loop.
 //
-// The gap is measured the way the SPEC defines it: from the attempt's end (attempts.at, the time
-// the outcome was recorded) to the start of the account's next attempt (recipients.claimed_at, the
-// committed claim that precedes any network call). The lower bound is exact to the millisecond —
-// the daemon may never claim early — and the upper bound allows 150 ms of scheduling slack. The
-// simulator's own delivery times confirm the lower bound from the outside.
+// The gap is measured the way docs/send-rules.md#pacing defines it: from the attempt's end
+// (attempts.at, the time the outcome was recorded) to the start of the account's next attempt
+// (recipients.claimed_at, the committed claim that precedes any network call). The lower bound is
+// exact to the millisecond — the daemon may never claim early — and the upper bound allows 150 ms
+// of scheduling slack. The simulator's own delivery times confirm the lower bound from the outside.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -31,7 +32,7 @@ std::int64_t as_int(json::value const& v) { return v.is_int64() ? v.as_int64() :
 
 }  // namespace
 
-TEST_CASE("pacing: every gap between an account's attempts lies in [min_delay, max_delay]; accounts interleave") {
+TEST_CASE("pacing: every gap between an account's attempts lies in min_delay..max_delay, accounts interleave") {
   constexpr int kRecipients = 16;
   Setup setup({{"gx-1", "getxapi"}, {"tio-1", "twitterapi_io"}}, users_json(names(kRecipients)));
   REQUIRE(setup.pacing == "min_delay = \"100ms\"\nmax_delay = \"300ms\"");

@@ -1,4 +1,4 @@
-// SPEC §3 lifecycle: an invalid campaign file is moved to watch_dir/rejected/ with a
+// README.md#the-watch-directory: an invalid campaign file is moved to watch_dir/rejected/ with a
 // rejected/<file>.error beside it that names each problem and where it is (field, recipient
 // index, CSV line); the daemon keeps running and sends the valid campaign dropped after them.
 #include <doctest/doctest.h>

@@ -1,7 +1,7 @@
-// SIGHUP while a request is out (SPEC §4.9): the reload must not strand the account. An account
-// removed and configured again before its last request came back sends again; a refusal that
-// answers a request made with the old credentials does not stop the account, since the reload
-// may be the operator's fix.
+// SIGHUP while a request is out (docs/send-rules.md#shutdown-and-reload): the reload must not
+// strand the account. An account removed and configured again before its last request came back
+// sends again; a refusal that answers a request made with the old credentials does not stop the
+// account, since the reload may be the operator's fix.
 #include <doctest/doctest.h>
 
 #include "e2e/daemon_harness.hpp"

@@ -1,6 +1,6 @@
-// SPEC §4.9: SIGTERM stops claiming, lets the in-flight request finish (bounded by the HTTP
-// connect and request timeouts plus 2 s), records it and exits 0; SIGHUP reloads the config (here: a lower
-// daily_cap) without losing state.
+// docs/send-rules.md#shutdown-and-reload: SIGTERM stops claiming, lets the in-flight request finish
+// (bounded by the HTTP connect and request timeouts plus 2 s), records it and exits 0; SIGHUP
+// reloads the config (here: a lower daily_cap) without losing state.
 #include <doctest/doctest.h>
 
 #include "e2e/daemon_harness.hpp"

@@ -1,6 +1,7 @@
-// One daemon per state directory and per watch directory (SPEC §4.8, §15): the lock is a flock on
-// the directory itself, so deleting a file cannot let a second daemon in, and a record that can
-// never land (the row is no longer ours) ends its retry instead of freezing the account.
+// One daemon per state directory and per watch directory (docs/send-rules.md#single-instance): the
+// lock is a flock on the directory itself, so deleting a file cannot let a second daemon in, and a
+// record that can never land (the row is no longer ours) ends its retry instead of freezing the
+// account.
 #include <doctest/doctest.h>
 
 #include "e2e/daemon_harness.hpp"

@@ -1,7 +1,8 @@
-// SPEC §2 and §4.6 for x_api: a 401 makes the daemon refresh its OAuth 2.0 token once and go on;
-// X rotates the refresh token on every refresh, and the rotated one is kept in the database, so a
-// later run (here after a kill -9) can refresh again with it. The simulator revokes everything if
-// a spent refresh token is ever reused, so using the config's original token again would show.
+// docs/send-rules.md#account-level-stop and docs/providers.md#x_api-token-refresh: a 401 makes the
+// daemon refresh its OAuth 2.0 token once and go on; X rotates the refresh token on every refresh,
+// and the rotated one is kept in the database, so a later run (here after a kill -9) can refresh
+// again with it. The simulator revokes everything if a spent refresh token is ever reused, so using
+// the config's original token again would show.
 #include <doctest/doctest.h>
 
 #include "e2e/daemon_harness.hpp"
@@ -16,7 +17,7 @@ std::int64_t token_requests(Simulator const& sim) {
 
 }  // namespace
 
-TEST_CASE("x_api: an expired access token is refreshed once and the send succeeds; the rotated token survives a restart") {
+TEST_CASE("x_api: an expired access token is refreshed once and the send succeeds, the rotated token survives a restart") {
   // xa-1 starts with a dead access token and a working refresh token. In the second run, bob's
   // first lookup is refused 401 once, which makes that run refresh again.
   Setup setup({{"xa-1", "x_api", {}, R"("state": "expired")"}}, users_json({"alice", "bob"}),

@@ -27,6 +27,7 @@
 
 #include "e2e/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_paths.hpp"
 
 using outreach::test::ProcessOptions;
 using outreach::test::ProcessResult;
@@ -36,14 +37,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string env_or_fail(char const* name) {
-  char const* value = std::getenv(name);
-  REQUIRE_MESSAGE(value != nullptr, name << " must be set (ctest sets it)");
-  return value;
-}
-
-std::string binary() { return env_or_fail("OUTREACHD_BIN"); }
-fs::path source_dir() { return env_or_fail("OUTREACHD_SOURCE_DIR"); }
+std::string binary() { return outreach::test::outreachd_bin(); }
+fs::path source_dir() { return outreach::test::source_dir(); }
 
 std::string read_file(fs::path const& path) {
   std::ifstream in(path, std::ios::binary);
@@ -167,7 +162,7 @@ TEST_CASE("every whole config shown in README.md, docs/*.md and the packaged exa
   }
 }
 
-TEST_CASE("the snippet rule: a block with [[accounts]] or state_dir is a whole config, others are not") {
+TEST_CASE("the snippet rule: a block with an accounts table or state_dir is a whole config, others are not") {
   CHECK(is_whole_config("state_dir = \"/x\"\n"));
   CHECK(is_whole_config("[providers.getxapi]\napi_key = \"k\"\n\n[[accounts]]\nname = \"a\"\n"));
   CHECK(is_whole_config("  [[accounts]]\n"));

@@ -1,5 +1,6 @@
-// End to end: hardening that only the real process shows — it is not dumpable (SPEC §15, secrets),
-// and a state_dir too long for the control socket is refused before anything is created.
+// End to end: hardening that only the real process shows — it is not dumpable
+// (README.md#the-unit), and a state_dir too long for the control socket is refused before anything
+// is created.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -19,16 +19,12 @@ using namespace outreach::test;
 
 namespace {
 
-fs::path source_dir() {
-  const char* dir = std::getenv("OUTREACHD_SOURCE_DIR");
-  if (dir == nullptr) throw std::runtime_error("OUTREACHD_SOURCE_DIR is not set (run through ctest)");
-  return dir;
-}
+fs::path source_root() { return outreach::test::source_dir(); }
 
 /// The unit as shipped, with ExecStart= pointing at the freshly built binary (verify checks that
 /// the executable exists), written to `dir` under its real name.
 fs::path unit_for_build(fs::path const& dir) {
-  std::string unit = read_text(source_dir() / "systemd" / "outreachd.service");
+  std::string unit = read_text(source_root() / "systemd" / "outreachd.service");
   REQUIRE(unit.find("/usr/bin/outreachd") != std::string::npos);
   unit = std::regex_replace(unit, std::regex("/usr/bin/outreachd"), outreachd_bin());
   const fs::path path = dir / "outreachd.service";
@@ -172,8 +168,8 @@ TEST_CASE("the unit file rates 2.0 or better in systemd-analyze security --offli
   CHECK(r.exit_code == 0);
 }
 
-TEST_CASE("the unit file has the settings SPEC §6 and the service need") {
-  const std::string unit = read_text(source_dir() / "systemd" / "outreachd.service");
+TEST_CASE("the unit file has the settings the README and the service need") {
+  const std::string unit = read_text(source_root() / "systemd" / "outreachd.service");
   auto settings = service_settings(unit);
   auto value = [&](std::string const& key) -> std::string {
     std::string found;
@@ -190,14 +186,14 @@ TEST_CASE("the unit file has the settings SPEC §6 and the service need") {
   CHECK(value("StateDirectory") == "outreachd");
   CHECK(value("ConfigurationDirectory") == "outreachd");
   CHECK(value("UMask") == "0077");
-  CHECK(value("LimitCORE") == "0");  // a core dump would hold every secret (SPEC §15)
+  CHECK(value("LimitCORE") == "0");  // a core dump would hold every secret (README.md#the-unit)
   CHECK(value("ExecStart").find("outreachd run") != std::string::npos);
   // What the daemon itself needs must stay allowed: inet for the providers, unix for sd_notify and
   // the control socket.
   const std::string families = value("RestrictAddressFamilies");
   for (std::string family : {"AF_INET", "AF_INET6", "AF_UNIX"}) CHECK_MESSAGE(families.find(family) != std::string::npos, family);
   // The shipped sysusers file creates the user the unit runs as.
-  CHECK(read_text(source_dir() / "systemd" / "outreachd.sysusers").find("u outreachd") != std::string::npos);
+  CHECK(read_text(source_root() / "systemd" / "outreachd.sysusers").find("u outreachd") != std::string::npos);
 }
 
 TEST_CASE("the sysusers and tmpfiles files create the user and private directories in a scratch root") {
@@ -209,7 +205,7 @@ TEST_CASE("the sysusers and tmpfiles files create the user and private directori
   fs::create_directories(root.path() / "etc");
   for (char const* f : {"passwd", "group", "shadow", "gshadow"}) write_text(root.path() / "etc" / f, "");
   auto users = run_process({"systemd-sysusers", "--root=" + root.path().string(),
-                            (source_dir() / "systemd" / "outreachd.sysusers").string()}, {}, 30s);
+                            (source_root() / "systemd" / "outreachd.sysusers").string()}, {}, 30s);
   INFO("sysusers: " << users.out << users.err);
   REQUIRE(users.exit_code == 0);
   const std::string passwd = read_text(root.path() / "etc" / "passwd");
@@ -217,7 +213,7 @@ TEST_CASE("the sysusers and tmpfiles files create the user and private directori
   CHECK(passwd.find("/usr/sbin/nologin") != std::string::npos);
 
   auto dirs = run_process({"systemd-tmpfiles", "--root=" + root.path().string(), "--create",
-                           (source_dir() / "systemd" / "outreachd.tmpfiles").string()}, {}, 30s);
+                           (source_root() / "systemd" / "outreachd.tmpfiles").string()}, {}, 30s);
   INFO("tmpfiles: " << dirs.out << dirs.err);
   REQUIRE(dirs.exit_code == 0);
   auto mode = [&](char const* rel) { return fs::status(root.path() / rel).permissions(); };

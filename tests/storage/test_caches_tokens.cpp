@@ -9,7 +9,7 @@ using namespace outreach;
 using namespace outreach::test;
 using namespace std::chrono_literals;
 
-TEST_CASE("username → id cache: hits within the TTL, any case; misses after it; remembers 'no such user'") {
+TEST_CASE("username → id cache: hits within the TTL, any case, misses after it, remembers 'no such user'") {
   TempDir dir;
   auto db = open_db(dir);
   Duration const ttl = 24h;
@@ -32,7 +32,7 @@ TEST_CASE("username → id cache: hits within the TTL, any case; misses after it
   CHECK(error_of(cache_user(db, "x", std::string_view(""), at(0))).find("empty user id") != std::string::npos);
 }
 
-TEST_CASE("canDm cache is per account and expires with the TTL; prune_caches deletes stale entries") {
+TEST_CASE("canDm cache is per account and expires with the TTL, prune_caches deletes stale entries") {
   TempDir dir;
   auto db = open_db(dir);
   add_accounts(db, {"a1", "a2"});
@@ -55,7 +55,7 @@ TEST_CASE("canDm cache is per account and expires with the TTL; prune_caches del
   CHECK(query_int(db, "SELECT count(*) FROM can_dm_cache") == 1);
 }
 
-TEST_CASE("rotated x_api tokens survive a restart; a new token in the config replaces them") {
+TEST_CASE("rotated x_api tokens survive a restart, a new token in the config replaces them") {
   TempDir dir;
   StoredOAuthTokens const config{Secret("access-1"), Secret("refresh-1"), std::nullopt};
   {

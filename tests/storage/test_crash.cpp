@@ -72,7 +72,7 @@ void report(int fd, std::int64_t value) {
 
 }  // namespace
 
-TEST_CASE("SIGKILL in the middle of an import leaves no trace of it; committed imports are intact") {
+TEST_CASE("SIGKILL in the middle of an import leaves no trace of it, committed imports are intact") {
   TempDir dir;
   {
     auto db = open_db(dir);

@@ -187,7 +187,7 @@ TEST_CASE("a write while another is open on the same connection is an error, not
   CHECK(query_int(db, "SELECT count(*) FROM accounts") == 2);
 }
 
-TEST_CASE("deleting the lock file does not release the state directory lock; the error names the holder's pid") {
+TEST_CASE("deleting the lock file does not release the state directory lock, the error names the holder's pid") {
   TempDir dir;
   auto first = REQUIRE_OK(StateLock::acquire(dir.str()));
   std::filesystem::remove(dir.str() + "/outreachd.lock");

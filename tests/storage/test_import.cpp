@@ -96,7 +96,7 @@ TEST_CASE("a campaign whose every recipient is suppressed is finished at once") 
   check_consistent(db);
 }
 
-TEST_CASE("importing the same file again is a no-op; a different file under the same name is an error") {
+TEST_CASE("importing the same file again is a no-op, a different file under the same name is an error") {
   TempDir dir;
   auto db = open_db(dir);
   add_accounts(db, {"a1"});

@@ -23,7 +23,7 @@ void mixed_campaign(Database& db) {
 
 }  // namespace
 
-TEST_CASE("retry requeues failed recipients with attempts back at 0; unknown ones only when asked") {
+TEST_CASE("retry requeues failed recipients with attempts back at 0, unknown ones only when asked") {
   TempDir dir;
   auto db = open_db(dir);
   mixed_campaign(db);

@@ -132,7 +132,8 @@ TEST_CASE("among due retries, file order decides, not which fell due first") {
   import_campaign(db, {}, {rec("alice"), rec("bob"), rec("carol")});
   claim_then_retry(db, "alice", at(0), at(60));
   claim_then_retry(db, "bob", at(2), at(30));
-  // At 100 s both are due; bob fell due first, but alice is earlier in the file (SPEC §4.1).
+  // At 100 s both are due; bob fell due first, but alice is earlier in the file
+  // (docs/send-rules.md#claim-before-send).
   CHECK(claim(db, "a1", at(100)).username == "alice");
   CHECK(claim(db, "a1", at(101)).username == "bob");
   CHECK(claim(db, "a1", at(102)).username == "carol");
@@ -415,7 +416,7 @@ TEST_CASE("the ledger window holds exactly the last 24 h and prunes itself") {
   REQUIRE_OK(record_outcome(db, claim(db, "a1", at(0)), Outcome::sent("m0", 200), at(0)));
   REQUIRE_OK(record_outcome(db, claim(db, "a2", at(5)), Outcome::sent("m1", 200), at(5)));
   REQUIRE_OK(record_outcome(db, claim(db, "a1", at(10)), Outcome::sent("m2", 200), at(10)));
-  // At exactly t + 24h the attempt at t no longer counts (SPEC/core daily_cap semantics).
+  // At exactly t + 24h the attempt at t no longer counts (docs/send-rules.md#daily-cap).
   CHECK(REQUIRE_OK(ledger_window(db, "a1", at(day - 1))) == std::vector<TimePoint>{at(0), at(10)});
   CHECK(REQUIRE_OK(ledger_window(db, "a1", at(day))) == std::vector<TimePoint>{at(10)});
   // Recording for a1 at day + 10 prunes a1's old entries, not a2's.

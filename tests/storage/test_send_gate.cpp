@@ -1,6 +1,7 @@
 // The last look before a send (storage/queue.hpp check_before_send): one person, one DM within a
-// campaign (SPEC §11), the contact cooldown across campaigns, and a suppression list that grew while
-// the lookup was out — plus the schema migration that brought the two new reasons.
+// campaign (docs/send-rules.md#one-person-one-dm), the contact cooldown across campaigns, and a
+// suppression list that grew while the lookup was out — plus the schema migration that brought the
+// two new reasons.
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
@@ -28,7 +29,7 @@ TEST_CASE("one person listed by username and by id: the second row to reach the 
   TempDir dir;
   auto db = open_db(dir);
   add_accounts(db, {"a1", "a2"});
-  // alice by name, then alice by her id (42): §3's collapsing cannot see they are one person.
+  // alice by name, then alice by her id (42): the import's collapsing of identical recipients cannot see they are one person.
   import_campaign(db, {.accounts = {"a1", "a2"}}, {rec("alice"), rec("", "42"), rec("bob")});
   auto by_name = claim(db, "a1", at(0));
   auto by_id = claim(db, "a2", at(0));
@@ -47,7 +48,7 @@ TEST_CASE("one person listed by username and by id: the second row to reach the 
   check_consistent(db);
 }
 
-TEST_CASE("the first of two rows to reach the gate goes; the other sees it whatever its state") {
+TEST_CASE("the first of two rows to reach the gate goes, the other sees it whatever its state") {
   TempDir dir;
   auto db = open_db(dir);
   add_accounts(db, {"a1", "a2"});

@@ -1,5 +1,5 @@
-// The SPEC §5 views: exact column names and order, state and reason values, ISO 8601 times,
-// and the typed reads `outreachd status` uses.
+// The status views (README.md#the-schema-stable-interface): exact column names and order, state and
+// reason values, ISO 8601 times, and the typed reads `outreachd status` uses.
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -39,7 +39,7 @@ std::string iso(TimePoint t) {
 
 }  // namespace
 
-TEST_CASE("the views have exactly the columns of SPEC §5, in order") {
+TEST_CASE("the views have exactly the documented columns, in order") {
   TempDir dir;
   auto db = open_db(dir);
   CHECK(columns_of(db, "campaign_status") ==
@@ -212,7 +212,7 @@ TEST_CASE("sync_accounts refuses duplicate, empty and negative-cap accounts") {
   CHECK(error_of(sync_accounts(db, negative)) == "account 'a' has a negative daily cap");
 }
 
-TEST_CASE("recipient_status and failures show the SPEC states, reasons and times") {
+TEST_CASE("recipient_status and failures show the documented states, reasons and times") {
   TempDir dir;
   auto db = open_db(dir);
   add_accounts(db, {"a1"});
@@ -256,7 +256,7 @@ TEST_CASE("recipient_status and failures show the SPEC states, reasons and times
   CHECK(error_of(read_recipient_status(db, "nope", 10)) == "unknown campaign 'nope'");
 }
 
-TEST_CASE("the schema refuses states and reasons outside SPEC §5") {
+TEST_CASE("the schema refuses states and reasons outside the documented ones") {
   TempDir dir;
   auto db = open_db(dir);
   add_accounts(db, {"a1"});

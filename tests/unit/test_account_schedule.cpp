@@ -73,7 +73,7 @@ TEST_CASE("a cap of zero keeps the account capped") {
   CHECK(step.until == TimePoint::max());
 }
 
-TEST_CASE("state names are SPEC §5's") {
+TEST_CASE("state names are the account_status view's") {
   CHECK(to_string(AccountState::ready) == "ready");
   CHECK(to_string(AccountState::pacing) == "pacing");
   CHECK(to_string(AccountState::capped) == "capped");

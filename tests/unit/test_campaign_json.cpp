@@ -14,7 +14,7 @@ using namespace outreach;
 
 namespace {
 
-constexpr std::string_view kSpecExample = R"({
+constexpr std::string_view kDocumentedExample = R"({
   "name": "spring-launch",
   "accounts": ["sales-1", "sales-2"],
   "message": "Hi {{name}}, we just shipped {{product|our new app}}.",
@@ -97,8 +97,8 @@ std::string with_recipients(std::string const& recipients) {
 
 }  // namespace
 
-TEST_CASE("campaign json: the SPEC §3 example parses completely and without problems") {
-  auto const p = parse(kSpecExample);
+TEST_CASE("campaign json: the documented example parses completely and without problems") {
+  auto const p = parse(kDocumentedExample);
   INFO(p.text());
   CHECK(p.problems.empty());
   CHECK_FALSE(p.syntax_error);
@@ -160,7 +160,7 @@ TEST_CASE("campaign json: fed one byte at a time equals fed whole") {
     }
     return whole;
   };
-  CHECK(check_same(kSpecExample).problems.empty());
+  CHECK(check_same(kDocumentedExample).problems.empty());
   // Problems, numbers split across chunks, escapes and multi-byte UTF-8 everywhere.
   auto const bad = check_same(
       "{\"name\": \"caf\xC3\xA9\", \"priority\": 12345678901, \"accounts\": [\"a\", 7],\n"
@@ -426,7 +426,7 @@ TEST_CASE("campaign json: identity rules") {
   CHECK(p.problems.size() == 6);
 }
 
-TEST_CASE("campaign json: variables keep numbers and booleans as written; null means no value") {
+TEST_CASE("campaign json: variables keep numbers and booleans as written, null means no value") {
   auto p = parse(with_recipients(
       R"({"username": "a", "vars": {"s": "text", "i": 42, "big": 1858475867762270208, "f": 1.50, "e": -2E+3,
                                     "t": true, "f2": false, "n": null, "empty": ""}})"));
@@ -481,10 +481,10 @@ TEST_CASE("campaign json: oversized strings are reported, not kept") {
 
 TEST_CASE("campaign json: a UTF-8 byte-order mark (BOM) at the start is skipped, however the input is split") {
   std::string const bom = "\xEF\xBB\xBF";
-  auto const plain = parse(kSpecExample);
+  auto const plain = parse(kDocumentedExample);
   for (std::size_t chunk : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{4}, std::size_t{4096}}) {
     CAPTURE(chunk);
-    auto const with_bom = parse(bom + std::string(kSpecExample), chunk);
+    auto const with_bom = parse(bom + std::string(kDocumentedExample), chunk);
     INFO(with_bom.text());
     CHECK(with_bom.problems.empty());
     CHECK(same(plain, with_bom));

@@ -57,7 +57,7 @@ struct Fixture {
   }
 };
 
-std::string const kSpecExample = R"({
+std::string const kDocumentedExample = R"({
   "name": "spring-launch",
   "accounts": ["sales-1", "sales-2"],
   "message": "Hi {{name}}, we just shipped {{product|our new app}}.",
@@ -92,10 +92,10 @@ std::vector<std::string> locations(ProblemList const& list) {
 
 }  // namespace
 
-TEST_CASE("read_campaign: the SPEC example with its CSV, recipients in file order") {
+TEST_CASE("read_campaign: the documented example with its CSV, recipients in file order") {
   for (std::size_t chunk : {std::size_t{1}, std::size_t{5}, std::size_t{4096}}) {
     CAPTURE(chunk);
-    Fixture f{kSpecExample, {{"spring.csv", kSpringCsv}}, chunk};
+    Fixture f{kDocumentedExample, {{"spring.csv", kSpringCsv}}, chunk};
     auto report = f.run();
     INFO(report.problems.to_text());
     CHECK(report.problems.empty());
@@ -121,7 +121,7 @@ TEST_CASE("read_campaign: the SPEC example with its CSV, recipients in file orde
 }
 
 TEST_CASE("read_campaign: an empty sink only validates") {
-  Fixture f{kSpecExample, {{"spring.csv", kSpringCsv}}};
+  Fixture f{kDocumentedExample, {{"spring.csv", kSpringCsv}}};
   auto report = read_campaign(f.sources(), {"sales-1", "sales-2"}, {});
   CHECK(report.problems.empty());
   CHECK(report.recipients == 5);
@@ -361,7 +361,7 @@ TEST_CASE("read_campaign: 200,000 recipients stream through to the sink") {
 TEST_CASE("read_campaign: a JSON file starting with a UTF-8 byte-order mark (BOM) is read like one without") {
   for (std::size_t chunk : {std::size_t{1}, std::size_t{2}, std::size_t{4096}}) {
     CAPTURE(chunk);
-    Fixture f{"\xEF\xBB\xBF" + kSpecExample, {{"spring.csv", "\xEF\xBB\xBF" + kSpringCsv}}, chunk};
+    Fixture f{"\xEF\xBB\xBF" + kDocumentedExample, {{"spring.csv", "\xEF\xBB\xBF" + kSpringCsv}}, chunk};
     auto report = f.run();
     INFO(report.problems.to_text());
     CHECK(report.problems.empty());

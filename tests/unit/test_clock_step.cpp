@@ -1,4 +1,5 @@
-// core/clock_step: telling a wall-clock step from the passage of real time (SPEC §11).
+// core/clock_step: telling a wall-clock step from the passage of real time
+// (docs/send-rules.md#clock-steps).
 #include <doctest/doctest.h>
 
 #include "core/clock_step.hpp"
@@ -13,7 +14,7 @@ ClockReading reading(std::int64_t wall_ms, std::int64_t boot_ms) { return {wall(
 
 }  // namespace
 
-TEST_CASE("the first reading is never a step; time passing on both clocks is none") {
+TEST_CASE("the first reading is never a step, time passing on both clocks is none") {
   ClockStepDetector d;
   CHECK_FALSE(d.observe(reading(0, 5'000)).has_value());
   CHECK_FALSE(d.observe(reading(3'000, 8'000)).has_value());

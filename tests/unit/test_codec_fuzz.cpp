@@ -63,7 +63,7 @@ T const& pick(Rng& rng, std::vector<T> const& v) {
   return v[below(rng, v.size())];
 }
 
-/// Fixture bodies from providers.md, plus variants that echo secrets back.
+/// Fixture bodies in the shapes of docs/providers.md, plus variants that echo secrets back.
 std::vector<std::string> seeds() {
   std::vector<std::string> s{
       // GetXAPI

@@ -1,4 +1,5 @@
-// GetXAPI codec against the fixtures of providers.md §3, each taken through classify() (SPEC §4.6).
+// GetXAPI codec against the wire contract of docs/providers.md#getxapi, each taken through
+// classify() (docs/send-rules.md#outcomes).
 #include <doctest/doctest.h>
 
 #include <boost/json/parse.hpp>
@@ -168,7 +169,7 @@ TEST_CASE("getxapi send: 502 is X's refusal, its code decides") {
   }
 }
 
-TEST_CASE("getxapi send: 429 waits for Retry-After; 5xx retries") {
+TEST_CASE("getxapi send: 429 waits for Retry-After, 5xx retries") {
   auto wait = expect<decision::RateLimitedWait>(decide_send(response(429, R"({"error":"Rate limit exceeded"})", {{"Retry-After", "120"}})));
   CHECK(wait.until == kNow + 120s);
   CHECK_FALSE(wait.daily_limit);

@@ -58,7 +58,7 @@ TEST_CASE("proxy: tweetapi form host:port@user:pass from the URL form") {
   CHECK(tweetapi_proxy_form("http://u:p@ss@h:1").value() == "h:1@u:p@ss");  // the last @ ends the userinfo
 }
 
-TEST_CASE("proxy: URL form gets a scheme; errors never quote the password") {
+TEST_CASE("proxy: URL form gets a scheme, errors never quote the password") {
   CHECK(proxy_url_form("http://puser:ProxyPass99@10.0.0.1:8080").value() == "http://puser:ProxyPass99@10.0.0.1:8080");
   CHECK(proxy_url_form("10.0.0.1:8080").value() == "http://10.0.0.1:8080");
   CHECK(proxy_url_form("socks5://h:9").value() == "socks5://h:9");

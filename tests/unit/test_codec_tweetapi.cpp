@@ -1,4 +1,5 @@
-// tweetapi.com codec against the fixtures of providers.md §2, each taken through classify() (SPEC §4.6).
+// tweetapi.com codec against the wire contract of docs/providers.md#tweetapi, each taken through
+// classify() (docs/send-rules.md#outcomes).
 #include <doctest/doctest.h>
 
 #include <boost/json/parse.hpp>
@@ -119,7 +120,7 @@ TEST_CASE("tweetapi send request: needs both ids, the session and a proxy") {
   CHECK(codec->send_request(ProviderCredentials{}, account(), DmMessage{"1", "", "x", ""}).has_error());
 }
 
-TEST_CASE("tweetapi send: documented 200 → sent with message.id; the SDK's data shape too") {
+TEST_CASE("tweetapi send: documented 200 → sent with message.id, the SDK's data shape too") {
   CHECK(expect<decision::Sent>(decide_send(response(200, kSendOk))).message_id == "7000000000000000001");
   CHECK(send(response(200, R"({"data":{"id":"7000000000000000002"}})")).message_id == "7000000000000000002");
   CHECK(send(response(201, R"({"data":{"message":{"id":"7000000000000000003"}}})")).message_id == "7000000000000000003");
@@ -201,7 +202,7 @@ TEST_CASE("tweetapi send: envelope B and its codes") {
   }
 }
 
-TEST_CASE("tweetapi send: unreadable 2xx is malformed and in doubt; secrets are redacted") {
+TEST_CASE("tweetapi send: unreadable 2xx is malformed and in doubt, secrets are redacted") {
   for (std::string body : {std::string(""), std::string("<html/>"), std::string(R"({"message":{"id":"70)"), std::string("{}"),
                            std::string(R"({"message":{"text":"hi"}})"), std::string(R"({"message":{"id":7.0e18}})")}) {
     auto r = send(response(200, body));
@@ -248,7 +249,7 @@ TEST_CASE("tweetapi lookup by username resolves the id and asks for the dm-permi
   CHECK(expect<decision::RateLimitedWait>(decide_lookup(limited)).until == kNow + 45s);
 }
 
-TEST_CASE("tweetapi dm-permissions: canDm false with errorCode 349 → cannot_dm; true → go") {
+TEST_CASE("tweetapi dm-permissions: canDm false with errorCode 349 → cannot_dm, true → go") {
   auto closed = permissions(response(200, kPermissions), "34743251");
   CHECK(closed.can_dm == false);
   CHECK(closed.user_id == "34743251");

@@ -1,4 +1,5 @@
-// twitterapi.io codec against the fixtures of providers.md §1, each taken through classify() (SPEC §4.6).
+// twitterapi.io codec against the wire contract of docs/providers.md#twitterapi_io, each taken
+// through classify() (docs/send-rules.md#outcomes).
 #include <doctest/doctest.h>
 
 #include <boost/json/parse.hpp>
@@ -158,7 +159,7 @@ TEST_CASE("twitterapi_io send: 400 as {detail} or {error,message}") {
   CHECK(expect<decision::FailedPermanent>(classify(RequestKind::send, c, ctx())).reason == ErrorClass::cannot_dm);
 }
 
-TEST_CASE("twitterapi_io send: key and path errors stop the account; 429 and 5xx") {
+TEST_CASE("twitterapi_io send: key and path errors stop the account, 429 and 5xx") {
   expect<decision::AccountStop>(decide_send(response(401, R"({"message":"Invalid API key"})")));
   expect<decision::AccountStop>(decide_send(response(402, R"({"message":"Insufficient credits"})")));
   expect<decision::AccountStop>(decide_send(response(403, R"({"message":"Forbidden"})")));
@@ -174,7 +175,7 @@ TEST_CASE("twitterapi_io send: key and path errors stop the account; 429 and 5xx
   CHECK(hinted.until == kNow + 5s);  // a provider hint replaces retry.base_delay
 }
 
-TEST_CASE("twitterapi_io send: 5xx retries; unreadable 2xx is in doubt") {
+TEST_CASE("twitterapi_io send: 5xx retries, unreadable 2xx is in doubt") {
   CHECK(expect<decision::RetryLater>(decide_send(response(500, R"({"message":"Internal Server Error"})"))).reason ==
         ErrorClass::server_error);
   expect<decision::RetryLater>(decide_send(response(502, "<html>Bad Gateway</html>")));

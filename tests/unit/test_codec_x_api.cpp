@@ -1,4 +1,5 @@
-// Official X API v2 codec and OAuth 2.0 refresh against providers.md §4, through classify() (SPEC §4.6).
+// Official X API v2 codec and OAuth 2.0 refresh against docs/providers.md#x_api, through classify()
+// (docs/send-rules.md#outcomes).
 #include <doctest/doctest.h>
 
 #include <boost/json/parse.hpp>
@@ -186,7 +187,7 @@ TEST_CASE("x_api send: 429 is told apart by headers and title") {
   }
 }
 
-TEST_CASE("x_api send: 400 invalid-request fails; 5xx retries; unreadable 2xx is in doubt") {
+TEST_CASE("x_api send: 400 invalid-request fails, 5xx retries, unreadable 2xx is in doubt") {
   auto bad = send(response(400, R"({"errors":[{"parameters":{"text":[""]},"message":"text must not be empty"}],"title":"Invalid Request",)"
                                 R"("detail":"One or more parameters to your request was invalid.","type":"https://api.x.com/2/problems/invalid-request"})"));
   CHECK(bad.provider_code == "invalid-request");
@@ -220,7 +221,7 @@ TEST_CASE("x_api lookups: by username and by id with user.fields=receives_your_d
   CHECK(codec->lookup_by_id_request(provider(), account(), "x").has_error());
 }
 
-TEST_CASE("x_api lookup: receives_your_dm decides; 200 + errors[] is not found") {
+TEST_CASE("x_api lookup: receives_your_dm decides, 200 + an errors array is not found") {
   auto open = user(response(200, R"({"data":{"id":"2244994945","name":"X Dev","username":"XDevelopers","receives_your_dm":true}})"));
   CHECK(open.user_id == "2244994945");
   CHECK(open.can_dm == true);

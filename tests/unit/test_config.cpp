@@ -25,7 +25,7 @@ std::string joined(std::vector<std::string> const& lines) {
   return out;
 }
 
-/// The SPEC §2 defaults of every top-level setting.
+/// The defaults of every top-level setting (README.md#config-reference).
 void check_spec_defaults(Config const& c) {
   CHECK(c.state_dir == "/var/lib/outreachd");
   CHECK(c.watch_dir == "/var/lib/outreachd/campaigns");
@@ -70,7 +70,7 @@ SecretEnvironment key_env() { return SecretEnvironment::from_map({{"KEY", "key-v
 
 }  // namespace
 
-TEST_CASE("the full SPEC example loads, with secrets from env, file and credential") {
+TEST_CASE("the full example config loads, with secrets from env, file and credential") {
   TempDir dir;
   TempDir creds;
   const auto twitterapi_key = dir.write("twitterapi_io.key", "tio-key-SECRET\n");
@@ -184,7 +184,7 @@ refresh_token = { file = ")" + refresh + R"(" }
   CHECK_FALSE(contains(joined(result.warnings), "SECRET"));
 }
 
-TEST_CASE("an empty config gets the SPEC defaults") {
+TEST_CASE("an empty config gets the documented defaults") {
   const ConfigLoad result = load("");
   REQUIRE(result.errors.empty());
   REQUIRE(result.config.has_value());
@@ -195,7 +195,7 @@ TEST_CASE("an empty config gets the SPEC defaults") {
   CHECK(result.warnings.empty());
 }
 
-TEST_CASE("watch_dir follows state_dir unless given; relative paths follow the config file") {
+TEST_CASE("watch_dir follows state_dir unless given, relative paths follow the config file") {
   auto r = load(R"(state_dir = "/srv/outreach/")");
   REQUIRE(r.config.has_value());
   CHECK(r.config->state_dir == "/srv/outreach");
@@ -516,7 +516,7 @@ user_id = 12345
   CHECK_FALSE(contains(joined(r.errors), "user:pw"));
 }
 
-TEST_CASE("daily_cap below the tier sets the effective cap; the tier figure otherwise") {
+TEST_CASE("daily_cap below the tier sets the effective cap, the tier figure otherwise") {
   auto r = load(std::string(kGetxapi) + R"(
 [[accounts]]
 name = "a"
@@ -587,7 +587,7 @@ TEST_CASE("retry.max_attempts must be at least 1") {
   CHECK(r.config->retry.max_attempts == 1);
 }
 
-TEST_CASE("providers: base_url may carry a path prefix; x_api needs a client_id") {
+TEST_CASE("providers: base_url may carry a path prefix, x_api needs a client_id") {
   auto r = load(R"(
 [providers.getxapi]
 api_key = { env = "KEY" }

@@ -190,7 +190,7 @@ TEST_CASE("csv: an empty file, or one with only blank lines, has no header") {
   CHECK(only_header.problems.empty());
 }
 
-TEST_CASE("csv: ragged rows are reported with their line and skipped; the rest is still read") {
+TEST_CASE("csv: ragged rows are reported with their line and skipped, the rest is still read") {
   auto p = parse("a,b,c\n1,2,3\n1,2\n1,2,3,4\n\"multi\nline\",x\n1,,\n7\n");
   CHECK(p.rows == std::vector<Row>{{2, {"1", "2", "3"}}, {7, {"1", "", ""}}});
   REQUIRE(p.problems.size() == 4);
@@ -254,7 +254,7 @@ TEST_CASE("csv: quotes in the wrong place are reported and the row skipped") {
   CHECK(p.problems[0].line == 3);
 }
 
-TEST_CASE("csv: empty and duplicate column names are reported; rows are still read") {
+TEST_CASE("csv: empty and duplicate column names are reported, rows are still read") {
   auto p = parse("username,,name,name\na,b,c,d\n");
   REQUIRE(p.problems.size() == 2);
   CHECK(p.problems[0].line == 1);

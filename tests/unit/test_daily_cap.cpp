@@ -45,7 +45,7 @@ TEST_CASE("at the cap the earliest time is when the oldest attempt in the window
   CHECK(c.earliest == kNow + 1h);  // (now − 23h) + 24h
 }
 
-TEST_CASE("boundary: an attempt exactly 24 h old no longer counts; 1 ms younger still does") {
+TEST_CASE("boundary: an attempt exactly 24 h old no longer counts, 1 ms younger still does") {
   std::vector<TimePoint> exactly{kNow - 24h};
   CHECK(check_daily_cap(exactly, 1, kNow).may_send_now);
   CHECK(check_daily_cap(exactly, 1, kNow).used == 0);

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/outcome.hpp"
+#include "core/recipient_outcome.hpp"
 
 using namespace outreach;
 using namespace std::chrono_literals;
@@ -36,7 +37,7 @@ T expect(Decision const& d) {
 
 }  // namespace
 
-TEST_CASE("error class names are SPEC §5's reason values") {
+TEST_CASE("error class names are recipient_status's reason values") {
   for (auto c : {ErrorClass::rate_limited, ErrorClass::server_error, ErrorClass::network, ErrorClass::timeout,
                  ErrorClass::cannot_dm, ErrorClass::not_found, ErrorClass::bad_request, ErrorClass::suppressed,
                  ErrorClass::dry_run, ErrorClass::account, ErrorClass::in_doubt, ErrorClass::cancelled,
@@ -62,8 +63,8 @@ TEST_CASE("429 → the account waits for the reset, the attempt is not used and 
     r.retry_after = 90s;
     auto d = classify(RequestKind::send, r, ctx());
     CHECK(expect<decision::RateLimitedWait>(d).until == kNow + 90s);
-    CHECK_FALSE(uses_attempt(d));
-    CHECK_FALSE(counts_toward_cap(d));
+    CHECK_FALSE(outcome_of_send(d, 0, kNow).uses_attempt);
+    CHECK_FALSE(outcome_of_send(d, 0, kNow).counts_toward_cap);
   }
   SUBCASE("the later of Retry-After and x-rate-limit-reset") {
     auto r = status(429);
@@ -96,8 +97,8 @@ TEST_CASE("5xx → retrying with full-jitter backoff, failed after max_attempts"
   auto retry = expect<decision::RetryLater>(d);
   CHECK(retry.reason == ErrorClass::server_error);
   CHECK(retry.delay == 15s);
-  CHECK(uses_attempt(d));
-  CHECK(counts_toward_cap(d));
+  CHECK(outcome_of_send(d, 0, kNow).uses_attempt);
+  CHECK(outcome_of_send(d, 0, kNow).counts_toward_cap);
   CHECK(expect<decision::RetryLater>(classify(RequestKind::send, status(500), ctx(3, 5, 0.5))).delay == 60s);
   CHECK(expect<decision::RetryLater>(classify(RequestKind::send, status(500), ctx(4, 5, 0.5))).delay == 120s);
   auto failed = expect<decision::FailedPermanent>(classify(RequestKind::send, status(500), ctx(5, 5, 0.5)));
@@ -120,7 +121,7 @@ TEST_CASE("network error before the request was written → retrying (network)")
 TEST_CASE("timeout or drop after the write → unknown/in_doubt for sends, retry for lookups") {
   auto timeout = classify(RequestKind::send, transport(Transport::timed_out_after_write), ctx());
   expect<decision::InDoubt>(timeout);
-  CHECK(counts_toward_cap(timeout));  // an unknown outcome may have been a DM: it counts
+  CHECK(outcome_of_send(timeout, 0, kNow).counts_toward_cap);  // an unknown outcome may have been a DM: it counts
   expect<decision::InDoubt>(classify(RequestKind::send, transport(Transport::failed_after_write), ctx()));
   CHECK(expect<decision::RetryLater>(classify(RequestKind::lookup, transport(Transport::timed_out_after_write), ctx()))
             .reason == ErrorClass::timeout);
@@ -159,8 +160,8 @@ TEST_CASE("X code 226 and session codes → the account stops, the recipient is 
     r.x_code = code;
     auto d = classify(RequestKind::send, r, ctx());
     CHECK_FALSE(expect<decision::AccountStop>(d).reason.empty());
-    CHECK_FALSE(uses_attempt(d));
-    CHECK_FALSE(counts_toward_cap(d));
+    CHECK_FALSE(outcome_of_send(d, 0, kNow).uses_attempt);
+    CHECK_FALSE(outcome_of_send(d, 0, kNow).counts_toward_cap);
   }
 }
 

@@ -8,7 +8,7 @@
 using namespace outreach;
 using namespace std::chrono_literals;
 
-TEST_CASE("next_gap spans [min, max] linearly in the draw") {
+TEST_CASE("next_gap spans min..max linearly in the draw") {
   const PacingWindow w{2000ms, 5000ms};
   CHECK(next_gap(w, 0.0) == 2000ms);
   CHECK(next_gap(w, 0.5) == 3500ms);
@@ -17,7 +17,7 @@ TEST_CASE("next_gap spans [min, max] linearly in the draw") {
   CHECK(next_gap(w, std::nextafter(1.0, 0.0)) <= 5000ms);
 }
 
-TEST_CASE("next_gap clamps draws outside [0,1) and NaN") {
+TEST_CASE("next_gap clamps draws outside 0..1 and NaN") {
   const PacingWindow w{100ms, 300ms};
   CHECK(next_gap(w, -1.0) == 100ms);
   CHECK(next_gap(w, 1.0) == 300ms);

@@ -1,0 +1,125 @@
+#include "daemon/runtime/provider_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "core/providers/x_oauth.hpp"
+#include "daemon/http/http_client.hpp"
+#include "daemon/runtime/clock.hpp"
+#include "storage/tokens.hpp"
+
+namespace outreach {
+
+ProviderResult transport_failure(Transport transport, std::string error) {
+  ProviderResult r;
+  r.transport = transport;
+  r.message = std::move(error);
+  return r;
+}
+
+namespace {
+
+/// A request the codec refuses to build is an account configuration problem (missing proxy or
+/// sender id): stop the account rather than fail recipients one by one.
+Decision config_problem(Error const& error) { return decision::AccountStop{"cannot build request: " + error.message}; }
+
+LookupAnswer not_answered(HttpExchange const& exchange, RetryContext const& ctx) {
+  return LookupAnswer{classify(RequestKind::lookup, transport_failure(exchange.transport, exchange.error), ctx),
+                      std::nullopt, std::nullopt, 0};
+}
+
+}  // namespace
+
+ProviderSession::ProviderSession(HttpClient& client, std::string base_url, ProviderKind kind,
+                                 ProviderCredentials provider, AccountCredentials account, std::string account_name,
+                                 Database& db, Clock& clock)
+    : client_(client),
+      base_url_(std::move(base_url)),
+      codec_(make_codec(kind)),
+      provider_(std::move(provider)),
+      account_(std::move(account)),
+      account_name_(std::move(account_name)),
+      db_(db),
+      clock_(clock) {}
+
+boost::asio::awaitable<LookupAnswer> ProviderSession::lookup_by_id(std::string const& user_id,
+                                                                   RetryContext const& ctx) {
+  auto request = codec_->lookup_by_id_request(provider_, account_, user_id);
+  if (!request) co_return LookupAnswer{config_problem(request.error()), std::nullopt, std::nullopt, 0};
+  HttpExchange exchange = co_await client_.send(base_url_, std::move(*request));
+  if (exchange.transport != Transport::responded) co_return not_answered(exchange, ctx);
+  UserLookup parsed = codec_->parse_lookup_by_id(exchange.response, provider_, account_, user_id, ctx.now);
+  LookupAnswer out{classify(RequestKind::lookup, parsed.result, ctx), parsed.user_id, parsed.can_dm,
+                   exchange.response.status};
+  if (!out.user_id) out.user_id = user_id;
+  co_return out;
+}
+
+boost::asio::awaitable<LookupAnswer> ProviderSession::lookup(std::string username, std::string user_id,
+                                                             RetryContext ctx) {
+  if (!user_id.empty()) co_return co_await lookup_by_id(user_id, ctx);
+
+  auto request = codec_->lookup_by_username_request(provider_, account_, username);
+  if (!request) co_return LookupAnswer{config_problem(request.error()), std::nullopt, std::nullopt, 0};
+  HttpExchange exchange = co_await client_.send(base_url_, std::move(*request));
+  if (exchange.transport != Transport::responded) co_return not_answered(exchange, ctx);
+  UserLookup parsed = codec_->parse_lookup_by_username(exchange.response, provider_, account_, username, ctx.now);
+  LookupAnswer out{classify(RequestKind::lookup, parsed.result, ctx), parsed.user_id, parsed.can_dm,
+                   exchange.response.status};
+  // tweetapi: by-username only resolves the id; canDm comes from dm-permissions for that id.
+  if (parsed.needs_dm_check && parsed.user_id && std::holds_alternative<decision::Sent>(out.decision))
+    co_return co_await lookup_by_id(*parsed.user_id, ctx);
+  co_return out;
+}
+
+boost::asio::awaitable<SendAnswer> ProviderSession::send(DmMessage message, RetryContext ctx) {
+  auto request = codec_->send_request(provider_, account_, message);
+  if (!request) co_return SendAnswer{config_problem(request.error()), 0, Duration{0}};
+  HttpExchange exchange = co_await client_.send(base_url_, std::move(*request));
+  ProviderResult result = exchange.transport == Transport::responded
+                              ? codec_->parse_send(exchange.response, provider_, account_, ctx.now)
+                              : transport_failure(exchange.transport, exchange.error);
+  if (exchange.transport == Transport::responded) result.http_status = exchange.response.status;
+  co_return SendAnswer{classify(RequestKind::send, result, ctx), result.http_status, exchange.latency};
+}
+
+boost::asio::awaitable<bool> ProviderSession::refresh_tokens() {
+  std::string const& account = account_name_;
+  auto stored = load_oauth_tokens(db_, account);
+  if (!stored || !*stored) {
+    spdlog::error("account {}: no stored OAuth refresh token to refresh with", account);
+    co_return false;
+  }
+  AccountCredentials credentials = account_;
+  credentials.refresh_token = (*stored)->refresh_token;
+  auto request = x_token_refresh_request(provider_, credentials);
+  if (!request) {
+    spdlog::error("account {}: cannot build the token refresh: {}", account, request.error().message);
+    co_return false;
+  }
+  HttpExchange exchange = co_await client_.send(base_url_, std::move(*request));
+  if (exchange.transport != Transport::responded) {
+    spdlog::error("account {}: token refresh failed: {}", account, exchange.error);
+    co_return false;
+  }
+  TokenRefresh refreshed = parse_x_token_refresh(exchange.response, provider_, credentials, clock_.now());
+  if (!refreshed.tokens) {
+    spdlog::error("account {}: token refresh refused: HTTP {} {}", account, exchange.response.status,
+                  refreshed.result.message);
+    co_return false;
+  }
+  StoredOAuthTokens rotated{refreshed.tokens->access_token,
+                            refreshed.tokens->refresh_token.value_or((*stored)->refresh_token),
+                            refreshed.tokens->expires_at};
+  if (auto saved = save_rotated_tokens(db_, account, rotated, clock_.now()); !saved) {
+    // Without the new refresh token on disk, using the new access token risks losing the
+    // account's authorization at the next restart: stop instead.
+    spdlog::error("account {}: cannot store the rotated refresh token: {}", account, saved.error().message);
+    co_return false;
+  }
+  account_.access_token = rotated.access_token;
+  account_.refresh_token = rotated.refresh_token;  // so the codecs scrub it from any echoed text
+  spdlog::info("account {}: OAuth access token refreshed", account);
+  co_return true;
+}
+
+}  // namespace outreach

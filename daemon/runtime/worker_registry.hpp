@@ -1,0 +1,56 @@
+#pragma once
+// The daemon's account workers by name: built from the config, brought in line with a reloaded
+// one (removed accounts drain and stop, new ones start, the others take the new policy and
+// credentials), and woken, stopped or shifted together.
+#include <boost/asio/any_io_executor.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "daemon/runtime/account_worker.hpp"
+#include "daemon/runtime/status_line.hpp"
+
+namespace outreach {
+
+class ProviderSession;
+
+class WorkerRegistry {
+ public:
+  using SessionFactory = std::function<std::shared_ptr<ProviderSession>(AccountConfig const&)>;
+
+  WorkerRegistry(boost::asio::any_io_executor executor, WorkerEnv env, SessionFactory make_session);
+
+  /// One worker per configured account, not started.
+  void create(Config const& config);
+  void start_all();
+  /// A reloaded config: see the header comment.
+  void apply(Config const& config);
+
+  void wake_all();
+  /// Only idle workers: the others wake on their own timers and claim it then, and waking a
+  /// thousand paced workers for every retry would cost a ledger read each.
+  void wake_idle();
+  void request_stop_all();
+  void shift_times(Duration step);
+  bool all_finished() const;
+  std::size_t size() const { return workers_.size(); }
+  std::vector<AccountLine> lines() const;
+  /// The worker of `account`, or nullptr (tests look at one).
+  AccountWorker const* find(std::string const& account) const;
+
+ private:
+  void add(AccountConfig const& account, Config const& config);
+
+  boost::asio::any_io_executor executor_;
+  WorkerEnv env_;
+  SessionFactory make_session_;
+  std::map<std::string, std::shared_ptr<AccountWorker>> workers_;
+};
+
+WorkerPolicy policy_for(Config const& config, AccountConfig const& account);
+
+}  // namespace outreach
