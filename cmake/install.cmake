@@ -37,6 +37,9 @@ install(FILES systemd/outreachd.tmpfiles DESTINATION ${OUTREACHD_TMPFILES_DIR} R
 # The example config goes with the docs, never to /etc/outreachd/outreachd.toml: an upgrade must
 # not touch an operator's config.
 install(FILES README.md DESTINATION ${OUTREACHD_DOC_DIR})
+# The README links into docs/: ship them beside it so the links resolve in the installed copy.
+install(FILES docs/send-rules.md docs/providers.md docs/architecture.md docs/simulator.md docs/simulator-example.json
+        docs/systemd-test.md DESTINATION ${OUTREACHD_DOC_DIR}/docs)
 install(FILES packaging/outreachd.toml.example packaging/campaign.json.example
         DESTINATION ${OUTREACHD_DOC_DIR}/examples)
 

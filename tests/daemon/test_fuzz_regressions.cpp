@@ -1,5 +1,5 @@
 // Regression tests for what the libFuzzer targets (fuzz/, issue 18) found in the daemon's pure
-// parsers (here rather than in tests/unit/ because unit_tests does not link outreach_daemon). Each
+// parsers (here rather than in tests/unit/ because unit_tests does not link the simulator). Each
 // finding's input is also kept under fuzz/regressions/<target>/ and replayed by `make fuzz`.
 #include <doctest/doctest.h>
 

@@ -181,8 +181,8 @@ const std::string kServiceCheck =
     "-p LoadCredential=outreachd:/etc/outreachd/credentials outreachd check-config";
 
 TEST_CASE("check-config outside the service: the shipped example's credentials are one sentence with the fix") {
-  // Issue 16: the package's example uses { credential = … } secrets, which exist only inside the
-  // service; in a shell each was an error of its own, "needs $CREDENTIALS_DIRECTORY".
+  // The package's example uses { credential = … } secrets, which exist only inside the service:
+  // in a shell they are one sentence with the command that works, not an error per secret.
   TempDir dir;
   std::ifstream in(outreach::test::source_dir() + "/packaging/outreachd.toml.example");
   const std::string config = dir.write("outreachd.toml", std::string(std::istreambuf_iterator<char>(in), {}));

@@ -1,7 +1,7 @@
 // End to end: every whole config the documentation shows passes the real `outreachd check-config`,
 // and every place that tells an operator how to check a config gives the command check-config
-// itself suggests (issue 16: docs/simulator.md's example was rejected, and the package's advice
-// could not work with its own example's credentials).
+// itself suggests (an example that check-config rejects, or advice that cannot work with the
+// example's own credentials, would send an operator the wrong way).
 //
 // Which ```toml blocks are whole configs: in README.md and docs/*.md, a block with a line that
 // starts `[[accounts]]` or `state_dir =` is a whole config and must pass; any other ```toml block

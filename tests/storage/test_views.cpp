@@ -162,8 +162,8 @@ TEST_CASE("account_status lists every configured account, counts the rolling 24 
 }
 
 TEST_CASE("last_error goes when the account is no longer stopped: un-stopped by a reload or restart, or a send succeeds") {
-  // Issue 16: `outreachd status` kept showing an old 401 under LAST ERROR after the credentials
-  // were fixed and the account sent again.
+  // An operator who fixed the credentials must not keep seeing the old 401 under LAST ERROR
+  // once the account works again.
   TempDir dir;
   auto db = open_db(dir);
   std::vector<ConfiguredAccount> accounts{{"stopped", ProviderKind::getxapi, 500},
