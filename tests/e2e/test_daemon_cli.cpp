@@ -2,10 +2,12 @@
 // retry and suppress change the database and wake the daemon (no polling), taking effect within a
 // second; status --json reads the same views as sqlite3 (README.md#the-schema-stable-interface);
 // validate answers 0/1.
+//
+// What the daemon does about pause, resume, cancel, retry and suppress runs in process
+// (tests/runtime/test_runtime_operator.cpp: each command is its storage call plus the harness's
+// notify()). Here: what the CLI process answers — exit codes, output, validate, status --json — and
+// one wake reaching a running daemon through its control socket.
 #include <doctest/doctest.h>
-
-#include <chrono>
-#include <ctime>
 
 #include "e2e/daemon_harness.hpp"
 
@@ -32,7 +34,7 @@ std::size_t delivered(Setup const& setup) { return setup.sim.messages().size(); 
 
 }  // namespace
 
-TEST_CASE("pause stops sends within a second, resume restarts them, cancel skips the rest") {
+TEST_CASE("pause stops sends within a second, resume restarts them, cancel skips the rest (the CLI's answers, and its wake reaching a running daemon)") {
   Setup setup({{"gx-1", "getxapi"}}, users_json(names(30)));
   setup.pacing = "min_delay = \"100ms\"\nmax_delay = \"200ms\"";
   setup.write_config();
@@ -44,47 +46,28 @@ TEST_CASE("pause stops sends within a second, resume restarts them, cancel skips
   auto paused = setup.cli({"pause", "ops"});
   CHECK(paused.exit_code == 0);
   CHECK(contains(paused.out, "the running daemon was notified"));
-  const std::size_t at_pause = delivered(setup);
-  std::this_thread::sleep_for(1s);
-  const std::size_t after_a_second = delivered(setup);
-  CHECK(after_a_second <= at_pause + 1);  // at most the send already in flight
+  REQUIRE(eventually([&] { return setup.campaign("ops").at("sending").as_int64() == 0; }, 5s));
+  // Longer than the largest pacing gap: the account has found nothing to claim and sleeps until
+  // woken, so only the CLI's wake can make the resume take effect at once (no polling).
   std::this_thread::sleep_for(600ms);
-  CHECK(delivered(setup) == after_a_second);  // nothing more while paused
-  CHECK(str(setup.campaign("ops").at("state")) == "paused");
-  CHECK(setup.campaign("ops").at("sending").as_int64() == 0);
+  const std::size_t while_paused = delivered(setup);
 
   auto resumed = setup.cli({"resume", "ops"});
   CHECK(resumed.exit_code == 0);
+  CHECK(contains(resumed.out, "the running daemon was notified"));
   // Within a second (plus at most one pacing gap, which may still be running).
-  CHECK(eventually([&] { return delivered(setup) > after_a_second; }, 1200ms));
-  CHECK(str(setup.campaign("ops").at("state")) == "active");
+  CHECK(eventually([&] { return delivered(setup) > while_paused; }, 1200ms));
 
-  REQUIRE(eventually([&] { return delivered(setup) >= after_a_second + 2; }, 5s));
   auto cancelled = setup.cli({"cancel", "ops"});
   CHECK(cancelled.exit_code == 0);
   CHECK(contains(cancelled.out, "cancelled"));
-  REQUIRE(eventually([&] { return setup.campaign("ops").at("sending").as_int64() == 0; }, 5s));
-  const std::size_t at_cancel = delivered(setup);
-  std::this_thread::sleep_for(700ms);
-  CHECK(delivered(setup) == at_cancel);
-
-  auto c = setup.campaign("ops");
-  CHECK(str(c.at("state")) == "cancelled");
-  CHECK(c.at("pending").as_int64() == 0);
-  CHECK(c.at("retrying").as_int64() == 0);
-  CHECK(c.at("sent").as_int64() == static_cast<std::int64_t>(at_cancel));
-  CHECK(c.at("sent").as_int64() + c.at("skipped").as_int64() == 30);
-  CHECK(setup.ws.number("SELECT count(*) FROM recipient_status WHERE campaign = 'ops' AND state = 'skipped' "
-                        "AND reason = 'cancelled'") == c.at("skipped").as_int64());
-  CHECK(c.at("skipped").as_int64() > 0);
   // A cancelled campaign stays so.
   CHECK(setup.cli({"resume", "ops"}).exit_code == 1);
-  CHECK(str(setup.campaign("ops").at("state")) == "cancelled");
   CHECK(setup.cli({"pause", "no-such-campaign"}).exit_code == 1);
   CHECK(daemon->stop(SIGTERM).exit_code == 0);
 }
 
-TEST_CASE("retry requeues failed recipients (and unknown ones with --include-unknown), the running daemon sends them") {
+TEST_CASE("retry requeues failed recipients (and unknown ones with --include-unknown), the running daemon sends them (the CLI's answers)") {
   // user1's sends fail three times (max_attempts = 3) and then work; user2's answer is lost once.
   Setup setup({{"gx-1", "getxapi"}}, users_json(names(4)),
               R"("faults": [{"kind": "server_error", "endpoint": "send", "recipient": "user1", "times": 3, "status": 502},
@@ -93,47 +76,25 @@ TEST_CASE("retry requeues failed recipients (and unknown ones with --include-unk
   REQUIRE_MESSAGE(daemon, setup.last_log);
   setup.ws.drop("re.json", campaign("re", names(4)));
   REQUIRE_MESSAGE(eventually([&] { return setup.campaign_done("re"); }, 15s), daemon->log());
-  CHECK(str(setup.recipient("re", "user1").at("state")) == "failed");
-  CHECK(setup.recipient("re", "user1").at("attempts").as_int64() == 3);
-  CHECK(str(setup.recipient("re", "user2").at("state")) == "unknown");
+  // The CLI's answers are the subject here, so the daemon is stopped: nothing sends meanwhile.
+  CHECK(daemon->stop(SIGTERM).exit_code == 0);
 
   auto retried = setup.cli({"retry", "re"});
   CHECK(retried.exit_code == 0);
   CHECK(contains(retried.out, "1 recipients requeued"));
-  REQUIRE_MESSAGE(eventually([&] { return str(setup.recipient("re", "user1").at("state")) == "sent"; }, 5s),
-                  daemon->log());
-  CHECK(setup.recipient("re", "user1").at("attempts").as_int64() == 1);  // attempts restarted at 0
-  CHECK(str(setup.recipient("re", "user2").at("state")) == "unknown");    // not without the flag
-
-  // --include-unknown: the operator accepts a possible duplicate; user2 is sent again.
+  CHECK(contains(retried.out, "no daemon is running"));
+  // --include-unknown: user2 (user1 is already back in the queue).
   auto with_unknown = setup.cli({"retry", "--include-unknown", "re"});
   CHECK(with_unknown.exit_code == 0);
   CHECK(contains(with_unknown.out, "1 recipients requeued"));
-  REQUIRE(eventually([&] { return str(setup.recipient("re", "user2").at("state")) == "sent"; }, 5s));
-  REQUIRE(eventually([&] { return setup.campaign_done("re"); }, 5s));
-  CHECK(setup.campaign("re").at("sent").as_int64() == 4);
-  int to_user2 = 0;
-  for (auto const& m : setup.sim.messages()) to_user2 += str(m.at("recipient_id")) == user_id(2) ? 1 : 0;
-  CHECK(to_user2 == 2);
-  CHECK(daemon->stop(SIGTERM).exit_code == 0);
 }
 
-TEST_CASE("suppress skips a recipient, validate answers 0 and 1, status --json matches the status views") {
+TEST_CASE("suppress skips a recipient, validate answers 0 and 1, status --json matches the status views (the CLI's answers)") {
   Setup setup({{"gx-1", "getxapi"}, {"tio-1", "twitterapi_io"}}, users_json({"alice", "bob", "carol", "dave"}));
   auto daemon = setup.start();
   REQUIRE_MESSAGE(daemon, setup.last_log);
 
-  // suppress while queued: dave's campaign is scheduled a few seconds ahead; he is suppressed
-  // meanwhile, and skipped when his turn comes. (The rest of the test runs while it waits.)
-  const auto start = std::chrono::system_clock::now() + 4s;
-  const std::time_t t = std::chrono::system_clock::to_time_t(start);
-  char iso[32];
-  std::strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  setup.ws.drop("later.json", campaign("later", {"dave", "carol"}, std::string(R"(, "start_at": ")") + iso + "\""));
-  REQUIRE(eventually([&] { return str(setup.campaign("later")["state"]) == "scheduled"; }, 5s));
   CHECK(setup.cli({"suppress", "dave"}).exit_code == 0);
-  CHECK(str(setup.campaign("later")["state"]) == "scheduled");  // still: dave was queued when suppressed
-
   // suppress before import: alice (any case, with @) is on the list before her campaign arrives.
   auto suppressed = setup.cli({"suppress", "@Alice"});
   CHECK(suppressed.exit_code == 0);
@@ -159,18 +120,7 @@ TEST_CASE("suppress skips a recipient, validate answers 0 and 1, status --json m
   CHECK(setup.ws.number("SELECT count(*) FROM campaign_status WHERE campaign LIKE 'v%'") == 0);  // nothing imported
 
   REQUIRE_MESSAGE(eventually([&] { return setup.campaign_done("sup"); }), daemon->log());
-  CHECK(str(setup.recipient("sup", "alice").at("state")) == "skipped");
-  CHECK(str(setup.recipient("sup", "alice").at("reason")) == "suppressed");
-  CHECK(setup.campaign("sup").at("sent").as_int64() == 2);
-
-  REQUIRE_MESSAGE(eventually([&] { return setup.campaign_done("later"); }, 10s), daemon->log());
-  CHECK(str(setup.recipient("later", "dave").at("state")) == "skipped");
-  CHECK(str(setup.recipient("later", "dave").at("reason")) == "suppressed");
-  CHECK(str(setup.recipient("later", "carol").at("state")) == "sent");
-  for (auto const& m : setup.sim.messages()) {
-    CHECK(str(m.at("recipient_id")) != user_id(0));  // alice
-    CHECK(str(m.at("recipient_id")) != user_id(3));  // dave
-  }
+  CHECK(str(setup.recipient("sup", "alice").at("reason")) == "suppressed");  // the CLI's "@Alice" reached the list
 
   // status --json parses and says what the views say.
   std::this_thread::sleep_for(400ms);  // past the last pacing gap, so account states are settled

@@ -212,6 +212,30 @@ class InProcessSetup {
     return true;
   }
 
+  /// Like run_until(), but looks at `done` after every single handler and leaves the HTTP answers
+  /// still out when it holds: for a test that acts (reloads, stops) while a request is out. Once
+  /// `done` sees the simulator's answer to a request (sim stats), the daemon has not read it yet.
+  bool step_until(std::function<bool()> const& done, Duration limit = 1h) {
+    TimePoint const end = clock.now() + limit;
+    auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (!done()) {
+      io.restart();
+      if (io.poll_one() > 0) {
+        give_up = std::chrono::steady_clock::now() + 20s;
+        continue;
+      }
+      if (runtime_ && runtime_->requests_in_flight() > 0) {
+        if (std::chrono::steady_clock::now() > give_up) throw std::runtime_error("an HTTP request never finished");
+        io.run_one_for(50ms);
+        continue;
+      }
+      auto next = clock.next_deadline();
+      if (!next || *next > end) return done();
+      clock.advance_to(*next);
+    }
+    return true;
+  }
+
   /// Lets `span` of clock time pass, every timer due meanwhile ending at its own deadline.
   void advance(Duration span) {
     TimePoint const end = clock.now() + span;

@@ -2,11 +2,13 @@
 // `canDm` field: tweetapi answers it through a second request (dm-permissions), x_api through
 // `user.fields=receives_your_dm`. Recipients with DMs closed end `skipped`/`cannot_dm` and the
 // simulator never receives a DM for them.
+//
+// In process, on the test's clock.
 #include <doctest/doctest.h>
 
 #include <set>
 
-#include "e2e/daemon_harness.hpp"
+#include "runtime/runtime_harness.hpp"
 
 using namespace outreach::test;
 
@@ -27,17 +29,20 @@ std::string campaign(std::string const& name, std::string const& account, std::s
   ]})";
 }
 
+/// GET /_sim/stats (docs/simulator.md): requests, deliveries, duplicates, fault counts.
+json::object stats(InProcessSetup const& setup) { return json::parse(setup.sim.stats_json()).as_object(); }
+
 }  // namespace
 
 TEST_CASE("tweetapi and x_api: recipients with DMs closed are skipped/cannot_dm and never sent") {
-  Setup setup({{"tw-1", "tweetapi"}, {"xa-1", "x_api"}}, kUsers);
-  auto daemon = setup.start();
-  REQUIRE_MESSAGE(daemon, setup.last_log);
+  InProcessSetup setup({{"tw-1", "tweetapi"}, {"xa-1", "x_api"}}, kUsers);
+  REQUIRE_MESSAGE(setup.start(), setup.last_error);
 
-  setup.ws.drop("tw.json", campaign("tw-camp", "tw-1", "alice", "bob"));
-  setup.ws.drop("xa.json", campaign("xa-camp", "xa-1", "carol", "dave"));
-  REQUIRE_MESSAGE(eventually([&] { return setup.campaign_done("tw-camp") && setup.campaign_done("xa-camp"); }),
-                  daemon->log());
+  setup.drop("tw.json", campaign("tw-camp", "tw-1", "alice", "bob"));
+  setup.drop("xa.json", campaign("xa-camp", "xa-1", "carol", "dave"));
+  REQUIRE_MESSAGE(
+      setup.run_until([&] { return setup.campaign_done("tw-camp") && setup.campaign_done("xa-camp"); }, 20s),
+      setup.log());
 
   for (std::string name : {"tw-camp", "xa-camp"}) {
     CAPTURE(name);
@@ -53,8 +58,8 @@ TEST_CASE("tweetapi and x_api: recipients with DMs closed are skipped/cannot_dm 
     CHECK(mallory.at("reason") == "cannot_dm");
     CHECK(str(mallory.at("user_id")) == user_id(4));  // resolved by the lookup
     CHECK(mallory.at("message_id").is_null());
-    auto trent = setup.ws.sql("SELECT state, reason FROM recipient_status WHERE campaign = '" + name +
-                              "' AND user_id = '" + user_id(5) + "'");
+    auto trent = setup.sql("SELECT state, reason FROM recipient_status WHERE campaign = '" + name +
+                           "' AND user_id = '" + user_id(5) + "'");
     REQUIRE(trent.size() == 1);
     CHECK(trent.at(0).as_object().at("state") == "skipped");
     CHECK(trent.at(0).as_object().at("reason") == "cannot_dm");
@@ -65,7 +70,7 @@ TEST_CASE("tweetapi and x_api: recipients with DMs closed are skipped/cannot_dm 
   CHECK(setup.account("xa-1").at("sent_24h").as_int64() == 2);
 
   // What the simulator accepted: the four open users, each once, through the expected provider.
-  auto delivered = setup.sim.messages();
+  auto delivered = setup.messages();
   REQUIRE(delivered.size() == 4);
   std::multiset<std::string> tweetapi, x_api;
   for (auto const& m : delivered) {
@@ -74,11 +79,11 @@ TEST_CASE("tweetapi and x_api: recipients with DMs closed are skipped/cannot_dm 
   }
   CHECK(tweetapi == std::multiset<std::string>{user_id(0), user_id(1)});
   CHECK(x_api == std::multiset<std::string>{user_id(2), user_id(3)});
-  CHECK(setup.sim.stats().at("duplicates").as_int64() == 0);
+  CHECK(stats(setup).at("duplicates").as_int64() == 0);
   // The lookups really went to each provider's DM-permission source (no send was tried for the closed users).
-  auto requests = setup.sim.stats().at("requests").as_object();
+  auto requests = stats(setup).at("requests").as_object();
   CHECK(requests.at("tweetapi").as_object().at("send").as_int64() == 2);
   CHECK(requests.at("x_api").as_object().at("send").as_int64() == 2);
 
-  CHECK(daemon->stop(SIGTERM).exit_code == 0);
+  CHECK_NOTHROW(setup.stop());  // SIGTERM's path ends cleanly
 }
