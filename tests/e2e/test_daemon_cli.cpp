@@ -15,19 +15,6 @@ using namespace outreach::test;
 
 namespace {
 
-std::vector<std::string> names(int n) {
-  std::vector<std::string> out;
-  for (int i = 0; i < n; ++i) out.push_back("user" + std::to_string(i));
-  return out;
-}
-
-std::string campaign(std::string const& name, std::vector<std::string> const& recipients, std::string const& extra = {}) {
-  std::string people;
-  for (auto const& n : recipients) people += std::string(people.empty() ? "" : ", ") + R"({"username": ")" + n + "\"}";
-  return R"({"name": ")" + name + R"(", "accounts": ["gx-1"], "message": "Hi {{username}}", "recipients": [)" + people +
-         "]" + extra + "}";
-}
-
 bool contains(std::string const& text, std::string const& part) { return text.find(part) != std::string::npos; }
 
 std::size_t delivered(Setup const& setup) { return setup.sim.messages().size(); }
@@ -35,12 +22,12 @@ std::size_t delivered(Setup const& setup) { return setup.sim.messages().size(); 
 }  // namespace
 
 TEST_CASE("pause stops sends within a second, resume restarts them, cancel skips the rest (the CLI's answers, and its wake reaching a running daemon)") {
-  Setup setup({{"gx-1", "getxapi"}}, users_json(names(30)));
+  Setup setup({{"gx-1", "getxapi"}}, users_json(user_names(30)));
   setup.pacing = "min_delay = \"100ms\"\nmax_delay = \"200ms\"";
   setup.write_config();
   auto daemon = setup.start();
   REQUIRE_MESSAGE(daemon, setup.last_log);
-  setup.ws.drop("ops.json", campaign("ops", names(30)));
+  setup.ws.drop("ops.json", campaign_json("ops", {"gx-1"}, user_names(30)));
   REQUIRE_MESSAGE(eventually([&] { return delivered(setup) >= 2; }, 10s), daemon->log());
 
   auto paused = setup.cli({"pause", "ops"});
@@ -69,12 +56,12 @@ TEST_CASE("pause stops sends within a second, resume restarts them, cancel skips
 
 TEST_CASE("retry requeues failed recipients (and unknown ones with --include-unknown), the running daemon sends them (the CLI's answers)") {
   // user1's sends fail three times (max_attempts = 3) and then work; user2's answer is lost once.
-  Setup setup({{"gx-1", "getxapi"}}, users_json(names(4)),
+  Setup setup({{"gx-1", "getxapi"}}, users_json(user_names(4)),
               R"("faults": [{"kind": "server_error", "endpoint": "send", "recipient": "user1", "times": 3, "status": 502},
                             {"kind": "drop_after_delivery", "endpoint": "send", "recipient": "user2", "times": 1}])");
   auto daemon = setup.start();
   REQUIRE_MESSAGE(daemon, setup.last_log);
-  setup.ws.drop("re.json", campaign("re", names(4)));
+  setup.ws.drop("re.json", campaign_json("re", {"gx-1"}, user_names(4)));
   REQUIRE_MESSAGE(eventually([&] { return setup.campaign_done("re"); }, 15s), daemon->log());
   // The CLI's answers are the subject here, so the daemon is stopped: nothing sends meanwhile.
   CHECK(daemon->stop(SIGTERM).exit_code == 0);
@@ -98,10 +85,10 @@ TEST_CASE("suppress skips a recipient, validate answers 0 and 1, status --json m
   // suppress before import: alice (any case, with @) is on the list before her campaign arrives.
   auto suppressed = setup.cli({"suppress", "@Alice"});
   CHECK(suppressed.exit_code == 0);
-  setup.ws.drop("sup.json", campaign("sup", {"alice", "bob", "carol"}));
+  setup.ws.drop("sup.json", campaign_json("sup", {"gx-1"}, {"alice", "bob", "carol"}));
 
   // validate: 0 for a good file, 1 listing every problem for a bad one; --config before or after.
-  write_text(setup.ws.temp.path() / "ok.json", campaign("v-ok", {"alice"}));
+  write_text(setup.ws.temp.path() / "ok.json", campaign_json("v-ok", {"gx-1"}, {"alice"}));
   write_text(setup.ws.temp.path() / "bad.json",
              R"({"name": "v bad", "accounts": ["nobody"], "message": "", "recipients": [{"username": "a"}]})");
   auto ok = setup.cli({"validate", (setup.ws.temp.path() / "ok.json").string()});

@@ -39,36 +39,23 @@ std::unique_ptr<Daemon> start_with_movable_clock(Setup& setup, fs::path const& o
   return daemon;
 }
 
-std::string campaign_of(std::string const& name, int n) {
-  std::string recipients;
-  for (int i = 0; i < n; ++i) recipients += std::string(i ? ", " : "") + R"({"username": "u)" + std::to_string(i) + "\"}";
-  return R"({"name": ")" + name + R"(", "accounts": ["gx-1"], "message": "Hi {{username}}", "recipients": [)" +
-         recipients + "]}";
-}
-
-std::vector<std::string> users(int n) {
-  std::vector<std::string> out;
-  for (int i = 0; i < n; ++i) out.push_back("u" + std::to_string(i));
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("a forward step of the wall clock frees no cap and prunes no history") {
-  Setup setup({{"gx-1", "getxapi", "daily_cap = 5\n"}}, users_json(users(10)));
+  Setup setup({{"gx-1", "getxapi", "daily_cap = 5\n"}}, users_json(user_names(10, "u")));
   setup.pacing = "min_delay = \"10ms\"\nmax_delay = \"20ms\"";
   setup.write_config();
   fs::path const offset = setup.ws.temp.path() / "clock-offset";
   auto daemon = start_with_movable_clock(setup, offset);
 
-  setup.ws.drop("first.json", campaign_of("first", 10));
+  setup.ws.drop("first.json", campaign_json("first", {"gx-1"}, user_names(10, "u")));
   REQUIRE_MESSAGE(eventually([&] { return setup.sim.messages().size() == 5 &&
                                           str(setup.account("gx-1").at("state")) == "capped"; }, 20s),
                   daemon->log());
 
   // A day forwards within a second of real time; the new campaign wakes the capped account.
   write_text(offset, "+1d\n");
-  setup.ws.drop("second.json", campaign_of("second", 3));
+  setup.ws.drop("second.json", campaign_json("second", {"gx-1"}, user_names(3, "u")));
   REQUIRE_MESSAGE(eventually([&] { return daemon->log().find("the wall clock stepped forwards by 86") !=
                                           std::string::npos; }, 20s),
                   daemon->log());
@@ -81,13 +68,13 @@ TEST_CASE("a forward step of the wall clock frees no cap and prunes no history")
 }
 
 TEST_CASE("a backward step of the wall clock does not stall the account by the step") {
-  Setup setup({{"gx-1", "getxapi"}}, users_json(users(10)));
+  Setup setup({{"gx-1", "getxapi"}}, users_json(user_names(10, "u")));
   setup.pacing = "min_delay = \"200ms\"\nmax_delay = \"200ms\"";
   setup.write_config();
   fs::path const offset = setup.ws.temp.path() / "clock-offset";
   auto daemon = start_with_movable_clock(setup, offset);
 
-  setup.ws.drop("late.json", campaign_of("late", 10));
+  setup.ws.drop("late.json", campaign_json("late", {"gx-1"}, user_names(10, "u")));
   REQUIRE_MESSAGE(eventually([&] { return setup.sim.messages().size() >= 2; }, 20s), daemon->log());
   write_text(offset, "-2h\n");  // set back two hours mid-campaign
   // Before the fix: the 200 ms pacing gap, a wall-clock time, ended two hours away.

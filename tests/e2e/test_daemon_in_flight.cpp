@@ -8,19 +8,6 @@
 
 using namespace outreach::test;
 
-namespace {
-
-std::string campaign(std::string const& name, std::vector<std::string> const& accounts,
-                     std::vector<std::string> const& usernames) {
-  std::string list, people;
-  for (auto const& a : accounts) list += std::string(list.empty() ? "" : ", ") + "\"" + a + "\"";
-  for (auto const& u : usernames) people += std::string(people.empty() ? "" : ", ") + R"({"username": ")" + u + "\"}";
-  return R"({"name": ")" + name + R"(", "accounts": [)" + list + R"(], "message": "Hi {{username}}", "recipients": [)" +
-         people + "]}";
-}
-
-}  // namespace
-
 TEST_CASE("a recipient given back by a stopped account is sent by the other account, which had gone to sleep") {
   // tio-1's session has expired, and its answers take 1 s: by the time it gives its recipient back,
   // gx-1 has sent the other one and found nothing more due.
@@ -29,7 +16,7 @@ TEST_CASE("a recipient given back by a stopped account is sent by the other acco
               R"("faults": [{"kind": "slow", "provider": "twitterapi_io", "delay": "1s"}])");
   auto daemon = setup.start();
   REQUIRE_MESSAGE(daemon, setup.last_log);
-  setup.ws.drop("two.json", campaign("two", {"gx-1", "tio-1"}, {"alice", "bob"}));
+  setup.ws.drop("two.json", campaign_json("two", {"gx-1", "tio-1"}, {"alice", "bob"}));
 
   REQUIRE_MESSAGE(eventually([&] { return setup.campaign_done("two"); }, 15s), daemon->log());
   CHECK(setup.campaign("two").at("sent").as_int64() == 2);

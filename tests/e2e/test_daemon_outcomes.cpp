@@ -15,32 +15,6 @@
 
 using namespace outreach::test;
 
-namespace {
-
-std::string recipients_of(std::vector<std::string> const& names) {
-  std::string out;
-  for (auto const& n : names) out += std::string(out.empty() ? "" : ", ") + R"({"username": ")" + n + "\"}";
-  return out;
-}
-
-std::string campaign(std::string const& name, std::vector<std::string> const& accounts,
-                     std::vector<std::string> const& recipients) {
-  std::string list;
-  for (auto const& a : accounts) list += std::string(list.empty() ? "" : ", ") + "\"" + a + "\"";
-  return R"({"name": ")" + name + R"(", "accounts": [)" + list + R"(], "message": "Hello {{username}}", "recipients": [)" +
-         recipients_of(recipients) + "]}";
-}
-
-/// How many DMs the simulator delivered to each recipient id.
-std::map<std::string, int> deliveries(Simulator const& sim) {
-  std::map<std::string, int> out;
-  for (auto const& m : sim.messages()) ++out[str(m.at("recipient_id"))];
-  return out;
-}
-
-
-}  // namespace
-
 TEST_CASE("5xx retries then succeeds or fails after max_attempts, 4xx and refusals fail at once, a lost answer is in doubt") {
   // Open users: alice bob carol dave erin frank grace (…001–…007), plus heidi for the misconfigured
   // tweetapi account.
@@ -59,8 +33,9 @@ TEST_CASE("5xx retries then succeeds or fails after max_attempts, 4xx and refusa
               users_json({"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"}), faults);
   auto daemon = setup.start();
   REQUIRE_MESSAGE(daemon, setup.last_log);
-  setup.ws.drop("mixed.json", campaign("mixed", {"gx-1"}, {"alice", "bob", "carol", "dave", "erin", "frank", "grace"}));
-  setup.ws.drop("bad.json", campaign("bad", {"tw-bad"}, {"heidi"}));
+  setup.ws.drop("mixed.json", campaign_json("mixed", {"gx-1"}, {"alice", "bob", "carol", "dave", "erin", "frank", "grace"},
+                                            "Hello {{username}}"));
+  setup.ws.drop("bad.json", campaign_json("bad", {"tw-bad"}, {"heidi"}, "Hello {{username}}"));
 
   REQUIRE_MESSAGE(eventually([&] { return setup.campaign_done("mixed") && setup.campaign_done("bad"); }, 15s),
                   daemon->log());
@@ -100,7 +75,7 @@ TEST_CASE("5xx retries then succeeds or fails after max_attempts, 4xx and refusa
 
   // The simulator saw each in-doubt DM delivered exactly once, and nothing is resent later.
   std::this_thread::sleep_for(500ms);
-  auto delivered = deliveries(setup.sim);
+  auto delivered = deliveries_by_recipient(setup.sim.messages());
   CHECK(delivered == std::map<std::string, int>{{user_id(0), 1}, {user_id(1), 1}, {user_id(4), 1}, {user_id(5), 1},
                                                 {user_id(6), 1}});
   CHECK(setup.sim.stats().at("duplicates").as_int64() == 0);

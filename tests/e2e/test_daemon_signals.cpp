@@ -11,20 +11,6 @@ using namespace outreach::test;
 
 namespace {
 
-std::vector<std::string> names(int n) {
-  std::vector<std::string> out;
-  for (int i = 0; i < n; ++i) out.push_back("user" + std::to_string(i));
-  return out;
-}
-
-std::string campaign(std::string const& name, std::vector<std::string> const& accounts, int recipients) {
-  std::string list, people;
-  for (auto const& a : accounts) list += std::string(list.empty() ? "" : ", ") + "\"" + a + "\"";
-  for (auto const& n : names(recipients)) people += std::string(people.empty() ? "" : ", ") + R"({"username": ")" + n + "\"}";
-  return R"({"name": ")" + name + R"(", "accounts": [)" + list + R"(], "message": "Hi {{username}}", "recipients": [)" +
-         people + "]}";
-}
-
 // connect_timeout 1 s and request_timeout 2 s in every e2e config (Workspace::write_config): the
 // daemon's grace is 1 s + 2 s + 2 s; 2 s more for the process to record, exit and be reaped.
 constexpr auto kStopBound = 1s + 2s + 2s + 2s;
@@ -33,11 +19,11 @@ constexpr auto kStopBound = 1s + 2s + 2s + 2s;
 
 TEST_CASE("SIGTERM mid-campaign: the in-flight sends finish and are recorded, exit 0, no row left sending") {
   // Every send takes 1 s to answer (within the 2 s request timeout), so a SIGTERM finds sends in flight.
-  Setup setup({{"gx-1", "getxapi"}, {"tio-1", "twitterapi_io"}}, users_json(names(8)),
+  Setup setup({{"gx-1", "getxapi"}, {"tio-1", "twitterapi_io"}}, users_json(user_names(8)),
               R"("faults": [{"kind": "slow", "endpoint": "send", "delay": "1s"}])");
   auto daemon = setup.start();
   REQUIRE_MESSAGE(daemon, setup.last_log);
-  setup.ws.drop("term.json", campaign("term", {"gx-1", "tio-1"}, 8));
+  setup.ws.drop("term.json", campaign_json("term", {"gx-1", "tio-1"}, user_names(8)));
 
   REQUIRE_MESSAGE(eventually([&] { return setup.sending("term") >= 1; }, 10s),
                   daemon->log());
@@ -69,11 +55,11 @@ TEST_CASE("SIGTERM mid-campaign: the in-flight sends finish and are recorded, ex
 
 TEST_CASE("SIGTERM while a send hangs: the stop is bounded and the send is recorded in doubt") {
   // The provider never answers within the request timeout.
-  Setup setup({{"gx-1", "getxapi"}}, users_json(names(2)),
+  Setup setup({{"gx-1", "getxapi"}}, users_json(user_names(2)),
               R"("faults": [{"kind": "slow", "endpoint": "send", "delay": "20s"}])");
   auto daemon = setup.start();
   REQUIRE_MESSAGE(daemon, setup.last_log);
-  setup.ws.drop("hang.json", campaign("hang", {"gx-1"}, 2));
+  setup.ws.drop("hang.json", campaign_json("hang", {"gx-1"}, user_names(2)));
   REQUIRE_MESSAGE(eventually([&] { return setup.sending("hang") == 1; }, 10s),
                   daemon->log());
   std::this_thread::sleep_for(200ms);
@@ -89,11 +75,11 @@ TEST_CASE("SIGTERM while a send hangs: the stop is bounded and the send is recor
 
 TEST_CASE("SIGTERM while a lookup is in flight: it finishes, but no send begins, and the recipient is queued again") {
   // The lookup (canDm) takes 1 s to answer; the SIGTERM comes while it is out.
-  Setup setup({{"gx-1", "getxapi"}}, users_json(names(1)),
+  Setup setup({{"gx-1", "getxapi"}}, users_json(user_names(1)),
               R"("faults": [{"kind": "slow", "endpoint": "lookup", "delay": "1s"}])");
   auto daemon = setup.start();
   REQUIRE_MESSAGE(daemon, setup.last_log);
-  setup.ws.drop("look.json", campaign("look", {"gx-1"}, 1));
+  setup.ws.drop("look.json", campaign_json("look", {"gx-1"}, user_names(1)));
   REQUIRE_MESSAGE(eventually([&] { return setup.sending("look") == 1; }, 10s),
                   daemon->log());
   std::this_thread::sleep_for(200ms);
@@ -113,13 +99,13 @@ TEST_CASE("SIGTERM while a lookup is in flight: it finishes, but no send begins,
 // The real SIGHUP: proves the signal reaches the reload. What a reload does (this case too, and sends
 // in flight during one) is tested in process in tests/runtime/test_runtime_sighup.cpp.
 TEST_CASE("SIGHUP applies a lower daily_cap from the rewritten config") {
-  Setup setup({{"gx-1", "getxapi", "daily_cap = 20\n"}}, users_json(names(10)));
+  Setup setup({{"gx-1", "getxapi", "daily_cap = 20\n"}}, users_json(user_names(10)));
   setup.pacing = "min_delay = \"300ms\"\nmax_delay = \"500ms\"";
   setup.write_config();
   auto daemon = setup.start();
   REQUIRE_MESSAGE(daemon, setup.last_log);
   CHECK(setup.account("gx-1").at("daily_cap").as_int64() == 20);
-  setup.ws.drop("hup.json", campaign("hup", {"gx-1"}, 10));
+  setup.ws.drop("hup.json", campaign_json("hup", {"gx-1"}, user_names(10)));
 
   REQUIRE_MESSAGE(eventually([&] { return setup.campaign("hup").count("sent") &&
                                           setup.campaign("hup").at("sent").as_int64() >= 1; }, 10s),

@@ -263,10 +263,15 @@ class InProcessSetup {
   /// Drops a campaign as an operator does (written under a temporary name, then renamed in), and
   /// lets the daemon see it.
   void drop(std::string const& name, std::string const& content) {
+    place(name, content);
+    settle();
+  }
+
+  /// Drops a campaign as drop() does, but runs nothing: for a test that steps the loop itself.
+  void place(std::string const& name, std::string const& content) const {
     fs::path const tmp = watch / ("." + name + ".tmp");
     std::ofstream(tmp) << content;
     fs::rename(tmp, watch / name);
-    settle();
   }
 
   /// Rows of a query on the database, through a connection of its own (as an operator's sqlite3).
@@ -323,6 +328,10 @@ class InProcessSetup {
     auto rows = sql("SELECT * FROM recipient_status WHERE campaign = '" + campaign + "' AND username = '" +
                     username + "'");
     return rows.empty() ? json::object{} : rows.front().as_object();
+  }
+  /// How many of the campaign's recipients are claimed with a request out (0 before the import).
+  std::int64_t sending(std::string const& campaign) const {
+    return number("SELECT coalesce(sum(sending), 0) FROM campaign_status WHERE campaign = '" + campaign + "'");
   }
   bool campaign_done(std::string const& name) const {
     return number("SELECT count(*) FROM campaign_status WHERE state = 'done' AND campaign = '" + name + "'") == 1;

@@ -25,12 +25,6 @@ void check_capped(InProcessSetup const& setup) {
   CHECK(setup.messages().size() == static_cast<std::size_t>(kCap));
 }
 
-std::string capped_campaign() {
-  std::string recipients;
-  for (auto const& n : kOpen) recipients += std::string(recipients.empty() ? "" : ", ") + R"({"username": ")" + n + "\"}";
-  return R"({"name": "capped", "accounts": ["gx-1"], "message": "Hi", "recipients": [)" + recipients + "]}";
-}
-
 }  // namespace
 
 TEST_CASE("daily cap: a cap of N stops the account after N attempts, and it still holds after a restart") {
@@ -43,7 +37,7 @@ TEST_CASE("daily cap: a cap of N stops the account after N attempts, and it stil
   CHECK(fresh.at("sent_24h").as_int64() == 0);
   CHECK(fresh.at("remaining_24h").as_int64() == kCap);
 
-  setup.drop("capped.json", capped_campaign());
+  setup.drop("capped.json", campaign_json("capped", {"gx-1"}, kOpen, "Hi"));
   REQUIRE_MESSAGE(setup.run_until([&] { return str(setup.account("gx-1").at("state")) == "capped"; }, 1min),
                   setup.log());
   // Up to the end of the cap's window: had the cap not held, a fourth send would have happened.

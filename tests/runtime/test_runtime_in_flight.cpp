@@ -11,20 +11,9 @@ using namespace outreach::test;
 
 namespace {
 
-std::string campaign(std::string const& name, std::vector<std::string> const& usernames) {
-  std::string people;
-  for (auto const& u : usernames) people += std::string(people.empty() ? "" : ", ") + R"({"username": ")" + u + "\"}";
-  return R"({"name": ")" + name + R"(", "accounts": ["gx-1"], "message": "Hi {{username}}", "recipients": [)" +
-         people + "]}";
-}
-
-std::int64_t sending(InProcessSetup const& setup, std::string const& campaign) {
-  return setup.number("SELECT coalesce(sum(sending), 0) FROM campaign_status WHERE campaign = '" + campaign + "'");
-}
-
 /// Runs until the campaign's one recipient is claimed and its lookup is out.
 bool lookup_out(InProcessSetup& setup, std::string const& name) {
-  return setup.step_until([&] { return sending(setup, name) == 1 && setup.runtime().requests_in_flight() == 1; }, 10s);
+  return setup.step_until([&] { return setup.sending(name) == 1 && setup.runtime().requests_in_flight() == 1; }, 10s);
 }
 
 }  // namespace
@@ -32,8 +21,7 @@ bool lookup_out(InProcessSetup& setup, std::string const& name) {
 TEST_CASE("a pause that comes while the lookup is out holds the recipient back, resume sends it") {
   InProcessSetup setup({{"gx-1", "getxapi"}}, users_json({"alice"}));
   REQUIRE_MESSAGE(setup.start(), setup.last_error);
-  std::ofstream(setup.watch / ".hold.tmp") << campaign("hold", {"alice"});
-  fs::rename(setup.watch / ".hold.tmp", setup.watch / "hold.json");
+  setup.place("hold.json", campaign_json("hold", {"gx-1"}, {"alice"}));
   REQUIRE_MESSAGE(lookup_out(setup, "hold"), setup.log());
   REQUIRE(outreach::pause_campaign(setup.db(), "hold").has_value());  // `outreachd pause hold`
   setup.runtime().wake_all();
@@ -54,8 +42,7 @@ TEST_CASE("a pause that comes while the lookup is out holds the recipient back, 
 TEST_CASE("suppressing the id a username resolves to stops the DM, even when the lookup resolved it after the claim") {
   InProcessSetup setup({{"gx-1", "getxapi"}}, users_json({"alice"}));
   REQUIRE_MESSAGE(setup.start(), setup.last_error);
-  std::ofstream(setup.watch / ".sup.tmp") << campaign("sup", {"alice"});
-  fs::rename(setup.watch / ".sup.tmp", setup.watch / "sup.json");
+  setup.place("sup.json", campaign_json("sup", {"gx-1"}, {"alice"}));
   REQUIRE_MESSAGE(lookup_out(setup, "sup"), setup.log());
   std::vector<std::string> const ids{user_id(0)};  // alice's id, not her name
   REQUIRE(outreach::suppress(setup.db(), ids, setup.clock.now()).has_value());  // `outreachd suppress ID`

@@ -26,19 +26,6 @@ using outreach::suppress;
 
 namespace {
 
-std::vector<std::string> names(int n) {
-  std::vector<std::string> out;
-  for (int i = 0; i < n; ++i) out.push_back("user" + std::to_string(i));
-  return out;
-}
-
-std::string campaign(std::string const& name, std::vector<std::string> const& recipients, std::string const& extra = {}) {
-  std::string people;
-  for (auto const& n : recipients) people += std::string(people.empty() ? "" : ", ") + R"({"username": ")" + n + "\"}";
-  return R"({"name": ")" + name + R"(", "accounts": ["gx-1"], "message": "Hi {{username}}", "recipients": [)" + people +
-         "]" + extra + "}";
-}
-
 std::size_t delivered(InProcessSetup const& setup) { return setup.messages().size(); }
 
 /// `outreachd suppress USERS...` on the daemon's database, then its wake.
@@ -51,11 +38,11 @@ bool suppress_users(InProcessSetup& setup, std::vector<std::string> const& users
 }  // namespace
 
 TEST_CASE("pause stops sends within a second, resume restarts them, cancel skips the rest") {
-  InProcessSetup setup({{"gx-1", "getxapi"}}, users_json(names(30)));
+  InProcessSetup setup({{"gx-1", "getxapi"}}, users_json(user_names(30)));
   setup.pacing = "min_delay = \"100ms\"\nmax_delay = \"200ms\"";
   setup.write_config();
   REQUIRE_MESSAGE(setup.start(), setup.last_error);
-  setup.drop("ops.json", campaign("ops", names(30)));
+  setup.drop("ops.json", campaign_json("ops", {"gx-1"}, user_names(30)));
   REQUIRE_MESSAGE(setup.run_until([&] { return delivered(setup) >= 2; }, 10s), setup.log());
 
   // `outreachd pause ops` (its exit code and output: tests/e2e/test_daemon_cli.cpp).
@@ -104,11 +91,11 @@ TEST_CASE("pause stops sends within a second, resume restarts them, cancel skips
 TEST_CASE("retry requeues failed recipients (and unknown ones with --include-unknown), the running daemon sends them") {
   // user1's sends fail three times (max_attempts = 3) and then work; user2's answer is lost once.
   InProcessSetup setup(
-      {{"gx-1", "getxapi"}}, users_json(names(4)),
+      {{"gx-1", "getxapi"}}, users_json(user_names(4)),
       R"("faults": [{"kind": "server_error", "endpoint": "send", "recipient": "user1", "times": 3, "status": 502},
                     {"kind": "drop_after_delivery", "endpoint": "send", "recipient": "user2", "times": 1}])");
   REQUIRE_MESSAGE(setup.start(), setup.last_error);
-  setup.drop("re.json", campaign("re", names(4)));
+  setup.drop("re.json", campaign_json("re", {"gx-1"}, user_names(4)));
   REQUIRE_MESSAGE(setup.run_until([&] { return setup.campaign_done("re"); }, 15s), setup.log());
   CHECK(str(setup.recipient("re", "user1").at("state")) == "failed");
   CHECK(setup.recipient("re", "user1").at("attempts").as_int64() == 3);
@@ -155,14 +142,15 @@ TEST_CASE("suppress skips a recipient, validate answers 0 and 1, status --json m
       std::chrono::time_point_cast<std::chrono::system_clock::duration>(start));
   char iso[32];
   std::strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  setup.drop("later.json", campaign("later", {"dave", "carol"}, std::string(R"(, "start_at": ")") + iso + "\""));
+  setup.drop("later.json", campaign_json("later", {"gx-1"}, {"dave", "carol"}, "Hi {{username}}",
+                                             std::string(R"(, "start_at": ")") + iso + "\""));
   REQUIRE(setup.run_until([&] { return str(setup.campaign("later")["state"]) == "scheduled"; }, 5s));
   CHECK(suppress_users(setup, {"dave"}));
   CHECK(str(setup.campaign("later")["state"]) == "scheduled");  // still: dave was queued when suppressed
 
   // suppress before import: alice (any case, with @) is on the list before her campaign arrives.
   CHECK(suppress_users(setup, {"@Alice"}));
-  setup.drop("sup.json", campaign("sup", {"alice", "bob", "carol"}));
+  setup.drop("sup.json", campaign_json("sup", {"gx-1"}, {"alice", "bob", "carol"}));
 
   REQUIRE_MESSAGE(setup.run_until([&] { return setup.campaign_done("sup"); }, 20s), setup.log());
   CHECK(str(setup.recipient("sup", "alice").at("state")) == "skipped");

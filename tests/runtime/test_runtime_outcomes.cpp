@@ -13,38 +13,13 @@
 
 using namespace outreach::test;
 
-namespace {
-
-std::string recipients_of(std::vector<std::string> const& names) {
-  std::string out;
-  for (auto const& n : names) out += std::string(out.empty() ? "" : ", ") + R"({"username": ")" + n + "\"}";
-  return out;
-}
-
-std::string campaign(std::string const& name, std::vector<std::string> const& accounts,
-                     std::vector<std::string> const& recipients) {
-  std::string list;
-  for (auto const& a : accounts) list += std::string(list.empty() ? "" : ", ") + "\"" + a + "\"";
-  return R"({"name": ")" + name + R"(", "accounts": [)" + list + R"(], "message": "Hello {{username}}", "recipients": [)" +
-         recipients_of(recipients) + "]}";
-}
-
-/// How many DMs the simulator delivered to each recipient id.
-std::map<std::string, int> deliveries(InProcessSetup const& setup) {
-  std::map<std::string, int> out;
-  for (auto const& m : setup.messages()) ++out[str(m.at("recipient_id"))];
-  return out;
-}
-
-}  // namespace
-
 TEST_CASE("429 waits for the provider's reset without using an attempt, then sends") {
   // bob's first send is answered 429 with Retry-After: 2.
   InProcessSetup setup(
       {{"gx-1", "getxapi"}}, users_json({"alice", "bob", "carol"}),
       R"("faults": [{"kind": "rate_limited", "endpoint": "send", "recipient": "bob", "nth": [1], "retry_after": "2s"}])");
   REQUIRE_MESSAGE(setup.start(), setup.last_error);
-  setup.drop("rl.json", campaign("rl", {"gx-1"}, {"alice", "bob", "carol"}));
+  setup.drop("rl.json", campaign_json("rl", {"gx-1"}, {"alice", "bob", "carol"}, "Hello {{username}}"));
 
   // While the account waits out the reset: it shows `backoff`, and bob is back in the queue with no
   // attempt used.
@@ -71,6 +46,7 @@ TEST_CASE("429 waits for the provider's reset without using an attempt, then sen
   REQUIRE(limited_at > 0);
   REQUIRE(next_claim > 0);
   CHECK(next_claim - limited_at >= 1000);
-  CHECK(deliveries(setup) == std::map<std::string, int>{{user_id(0), 1}, {user_id(1), 1}, {user_id(2), 1}});
+  CHECK(deliveries_by_recipient(setup.messages()) ==
+        std::map<std::string, int>{{user_id(0), 1}, {user_id(1), 1}, {user_id(2), 1}});
   CHECK_NOTHROW(setup.stop());  // SIGTERM's path ends cleanly
 }

@@ -11,29 +11,11 @@
 
 using namespace outreach::test;
 
-namespace {
-
-std::string recipients_of(std::vector<std::string> const& names) {
-  std::string out;
-  for (auto const& n : names) out += std::string(out.empty() ? "" : ", ") + R"({"username": ")" + n + "\"}";
-  return out;
-}
-
-std::string campaign(std::string const& name, std::vector<std::string> const& accounts,
-                     std::vector<std::string> const& recipients) {
-  std::string list;
-  for (auto const& a : accounts) list += std::string(list.empty() ? "" : ", ") + "\"" + a + "\"";
-  return R"({"name": ")" + name + R"(", "accounts": [)" + list + R"(], "message": "Hello {{username}}", "recipients": [)" +
-         recipients_of(recipients) + "]}";
-}
-
-}  // namespace
-
 TEST_CASE("a reload (SIGHUP) keeps the provider's rate-limit reset: the account still waits it out") {
   InProcessSetup setup({{"gx-1", "getxapi"}}, users_json({"alice", "bob"}),
                        R"("faults": [{"kind": "rate_limited", "endpoint": "send", "recipient": "alice", "nth": [1], "retry_after": "3s"}])");
   REQUIRE_MESSAGE(setup.start(), setup.last_error);
-  setup.drop("rl.json", campaign("rl", {"gx-1"}, {"alice", "bob"}));
+  setup.drop("rl.json", campaign_json("rl", {"gx-1"}, {"alice", "bob"}, "Hello {{username}}"));
   REQUIRE_MESSAGE(setup.run_until([&] { return str(setup.account("gx-1").at("state")) == "backoff"; }, 10s),
                   setup.log());
   (void)setup.reload();

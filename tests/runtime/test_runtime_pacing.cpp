@@ -25,26 +25,18 @@ constexpr std::int64_t kMin = 100;
 constexpr std::int64_t kMax = 300;
 constexpr std::int64_t kSlack = 150;
 
-std::vector<std::string> names(int n) {
-  std::vector<std::string> out;
-  for (int i = 0; i < n; ++i) out.push_back("user" + std::to_string(i));
-  return out;
-}
-
 std::int64_t as_int(json::value const& v) { return v.is_int64() ? v.as_int64() : static_cast<std::int64_t>(v.as_uint64()); }
 
 }  // namespace
 
 TEST_CASE("pacing: every gap between an account's attempts lies in min_delay..max_delay, accounts interleave") {
   constexpr int kRecipients = 16;
-  InProcessSetup setup({{"gx-1", "getxapi"}, {"tio-1", "twitterapi_io"}}, users_json(names(kRecipients)));
+  InProcessSetup setup({{"gx-1", "getxapi"}, {"tio-1", "twitterapi_io"}}, users_json(user_names(kRecipients)));
   REQUIRE(setup.pacing == "min_delay = \"100ms\"\nmax_delay = \"300ms\"");
   REQUIRE_MESSAGE(setup.start(), setup.last_error);
 
-  std::string recipients;
-  for (auto const& n : names(kRecipients)) recipients += std::string(recipients.empty() ? "" : ", ") + R"({"username": ")" + n + "\"}";
-  setup.drop("paced.json", R"({"name": "paced", "accounts": ["gx-1", "tio-1"], "message": "Hello {{username}}",
-    "recipients": [)" + recipients + "]}");
+  setup.drop("paced.json",
+             campaign_json("paced", {"gx-1", "tio-1"}, user_names(kRecipients), "Hello {{username}}"));
   REQUIRE_MESSAGE(setup.run_until([&] { return setup.campaign_done("paced"); }, 20s), setup.log());
   CHECK(setup.campaign("paced").at("sent").as_int64() == kRecipients);
 

@@ -15,28 +15,9 @@ using namespace outreach::test;
 
 namespace {
 
-std::string campaign(std::string const& name, std::vector<std::string> const& usernames) {
-  std::string people;
-  for (auto const& u : usernames) people += std::string(people.empty() ? "" : ", ") + R"({"username": ")" + u + "\"}";
-  return R"({"name": ")" + name + R"(", "accounts": ["gx-1"], "message": "Hi {{username}}", "recipients": [)" +
-         people + "]}";
-}
-
-/// Drops a campaign as InProcessSetup::drop() does, but runs nothing: the test steps the loop.
-void place(InProcessSetup& setup, std::string const& name, std::string const& content) {
-  fs::path const tmp = setup.watch / ("." + name + ".tmp");
-  std::ofstream(tmp) << content;
-  fs::rename(tmp, setup.watch / name);
-}
-
 /// How many send requests the simulator has answered (as GET /_sim/stats counts them).
 std::int64_t sends_answered(InProcessSetup const& setup) {
   return json::parse(setup.sim.stats_json()).at("requests").at("getxapi").at("send").to_number<std::int64_t>();
-}
-
-/// How many of the campaign's recipients are claimed with a request out (0 before the import).
-std::int64_t sending(InProcessSetup const& setup, std::string const& campaign) {
-  return setup.number("SELECT coalesce(sum(sending), 0) FROM campaign_status WHERE campaign = '" + campaign + "'");
 }
 
 }  // namespace
@@ -45,9 +26,9 @@ TEST_CASE("an account removed and configured again while its send was out goes o
   // Both reloads land between the simulator's answer to the first send and the daemon's reading of it.
   InProcessSetup setup({{"gx-1", "getxapi"}, {"gx-2", "getxapi"}}, users_json({"alice", "bob", "carol"}));
   REQUIRE_MESSAGE(setup.start(), setup.last_error);
-  place(setup, "again.json", campaign("again", {"alice", "bob", "carol"}));
+  setup.place("again.json", campaign_json("again", {"gx-1"}, {"alice", "bob", "carol"}));
   REQUIRE_MESSAGE(setup.step_until([&] { return sends_answered(setup) == 1; }, 10s), setup.log());
-  REQUIRE(sending(setup, "again") == 1);
+  REQUIRE(setup.sending("again") == 1);
 
   const TestAccount gx1 = setup.accounts[0];
   setup.accounts.erase(setup.accounts.begin());
@@ -58,7 +39,7 @@ TEST_CASE("an account removed and configured again while its send was out goes o
   setup.write_config();
   (void)setup.runtime().reload();
   REQUIRE(count_of(setup.log(), "configuration reloaded") == 2);
-  CHECK(sending(setup, "again") == 1);  // the premise: both reloads came while the first send was out
+  CHECK(setup.sending("again") == 1);  // the premise: both reloads came while the first send was out
   CHECK(setup.runtime().requests_in_flight() == 1);
 
   REQUIRE_MESSAGE(setup.run_until([&] { return setup.campaign_done("again"); }, 20s), setup.log());
@@ -72,9 +53,9 @@ TEST_CASE("a 401 to a request made before a reload does not stop the account: th
   InProcessSetup setup({{"gx-1", "getxapi"}}, users_json({"alice"}),
                        R"("faults": [{"kind": "session_expired", "endpoint": "send", "times": 1}])");
   REQUIRE_MESSAGE(setup.start(), setup.last_error);
-  place(setup, "fixed.json", campaign("fixed", {"alice"}));
+  setup.place("fixed.json", campaign_json("fixed", {"gx-1"}, {"alice"}));
   REQUIRE_MESSAGE(setup.step_until([&] { return sends_answered(setup) == 1; }, 10s), setup.log());
-  REQUIRE(sending(setup, "fixed") == 1);
+  REQUIRE(setup.sending("fixed") == 1);
   REQUIRE(setup.runtime().requests_in_flight() == 1);  // the 401 is not read yet
   (void)setup.reload();
   REQUIRE(count_of(setup.log(), "configuration reloaded") == 1);

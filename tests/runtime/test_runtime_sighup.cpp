@@ -10,43 +10,13 @@
 
 using namespace outreach::test;
 
-namespace {
-
-std::vector<std::string> names(int n) {
-  std::vector<std::string> out;
-  for (int i = 0; i < n; ++i) out.push_back("user" + std::to_string(i));
-  return out;
-}
-
-std::string campaign(std::string const& name, std::vector<std::string> const& accounts, int recipients) {
-  std::string list, people;
-  for (auto const& a : accounts) list += std::string(list.empty() ? "" : ", ") + "\"" + a + "\"";
-  for (auto const& n : names(recipients)) people += std::string(people.empty() ? "" : ", ") + R"({"username": ")" + n + "\"}";
-  return R"({"name": ")" + name + R"(", "accounts": [)" + list + R"(], "message": "Hi {{username}}", "recipients": [)" +
-         people + "]}";
-}
-
-/// Drops a campaign as InProcessSetup::drop() does, but runs nothing: the test steps the loop.
-void place(InProcessSetup& setup, std::string const& name, std::string const& content) {
-  fs::path const tmp = setup.watch / ("." + name + ".tmp");
-  std::ofstream(tmp) << content;
-  fs::rename(tmp, setup.watch / name);
-}
-
-/// How many of the campaign's recipients are claimed with a request out (0 before the import).
-std::int64_t sending(InProcessSetup const& setup, std::string const& campaign) {
-  return setup.number("SELECT coalesce(sum(sending), 0) FROM campaign_status WHERE campaign = '" + campaign + "'");
-}
-
-}  // namespace
-
 TEST_CASE("SIGHUP applies a lower daily_cap from the rewritten config") {
-  InProcessSetup setup({{"gx-1", "getxapi", "daily_cap = 20\n"}}, users_json(names(10)));
+  InProcessSetup setup({{"gx-1", "getxapi", "daily_cap = 20\n"}}, users_json(user_names(10)));
   setup.pacing = "min_delay = \"300ms\"\nmax_delay = \"500ms\"";
   setup.write_config();
   REQUIRE_MESSAGE(setup.start(), setup.last_error);
   CHECK(setup.account("gx-1").at("daily_cap").as_int64() == 20);
-  setup.drop("hup.json", campaign("hup", {"gx-1"}, 10));
+  setup.drop("hup.json", campaign_json("hup", {"gx-1"}, user_names(10)));
 
   REQUIRE_MESSAGE(setup.run_until([&] { return setup.campaign("hup").count("sent") &&
                                               setup.campaign("hup").at("sent").as_int64() >= 1; }, 10s),
@@ -75,16 +45,16 @@ TEST_CASE("SIGHUP while sends are in flight: they finish and are recorded with t
   // The reload comes once both accounts have their first send out: each has processed its lookup
   // (its can_dm answer is cached), nothing is recorded yet, and two requests are out, one per
   // worker, so both are sends (e2e made every send take 800 ms to answer instead).
-  InProcessSetup setup({{"gx-1", "getxapi"}, {"tio-1", "twitterapi_io"}}, users_json(names(6)));
+  InProcessSetup setup({{"gx-1", "getxapi"}, {"tio-1", "twitterapi_io"}}, users_json(user_names(6)));
   REQUIRE_MESSAGE(setup.start(), setup.last_error);
-  place(setup, "hup2.json", campaign("hup2", {"gx-1", "tio-1"}, 6));
+  setup.place("hup2.json", campaign_json("hup2", {"gx-1", "tio-1"}, user_names(6)));
   auto sends_out = [&] {
     return setup.runtime().requests_in_flight() == 2 &&
            setup.number("SELECT count(DISTINCT account_id) FROM can_dm_cache") == 2 &&
            setup.number("SELECT count(*) FROM attempts") == 0;
   };
   REQUIRE_MESSAGE(setup.step_until(sends_out, 10s), setup.log());
-  REQUIRE(sending(setup, "hup2") == 2);  // both sends are now waiting for their answers
+  REQUIRE(setup.sending("hup2") == 2);  // both sends are now waiting for their answers
   (void)setup.reload();
   REQUIRE_MESSAGE(setup.run_until([&] { return setup.campaign_done("hup2"); }, 15s), setup.log());
   CHECK(!setup.runtime().stopped());  // e2e: the process had not exited

@@ -20,13 +20,6 @@ std::int64_t requests(InProcessSetup const& setup, char const* endpoint) {
 
 std::int64_t token_requests(InProcessSetup const& setup) { return requests(setup, "token"); }
 
-/// Drops a campaign as InProcessSetup::drop() does, but runs nothing: the test steps the loop.
-void place(InProcessSetup& setup, std::string const& name, std::string const& content) {
-  fs::path const tmp = setup.watch / ("." + name + ".tmp");
-  std::ofstream(tmp) << content;
-  fs::rename(tmp, setup.watch / name);
-}
-
 }  // namespace
 
 TEST_CASE("x_api: an expired token met during shutdown is left for the next start: no refresh, no stop, no attempt") {
@@ -36,7 +29,7 @@ TEST_CASE("x_api: an expired token met during shutdown is left for the next star
                        R"("faults": [{"kind": "session_expired", "provider": "x_api", "endpoint": "lookup", "times": 1}])",
                        R"({"client_id": "demo-client-id", "revoke_on_refresh_reuse": true})");
   REQUIRE_MESSAGE(setup.start(), setup.last_error);
-  place(setup, "late.json", R"({"name": "late", "accounts": ["xa-1"], "message": "Hi {{username}}",
+  setup.place("late.json", R"({"name": "late", "accounts": ["xa-1"], "message": "Hi {{username}}",
     "recipients": [{"username": "alice"}]})");
   REQUIRE_MESSAGE(setup.step_until([&] { return requests(setup, "lookup") == 1; }, 10s), setup.log());
   REQUIRE(setup.number("SELECT coalesce(sum(sending), 0) FROM campaign_status WHERE campaign = 'late'") == 1);

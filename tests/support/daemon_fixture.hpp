@@ -2,6 +2,7 @@
 // What a daemon test is made of, as text: the accounts, the simulator's scenario, the daemon's
 // config and the secrets it reads. Shared by the subprocess harness (tests/e2e/daemon_harness.hpp)
 // and the in-process one (tests/runtime/runtime_harness.hpp), so both set up the same daemon.
+#include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <cctype>
@@ -73,6 +74,40 @@ inline int count_of(std::string const& text, std::string const& part) {
   int n = 0;
   for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
   return n;
+}
+
+/// `n` usernames: PREFIX0, PREFIX1, … ("user0", "user1", … unless told).
+inline std::vector<std::string> user_names(int n, std::string const& prefix = "user") {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
+/// The members of a campaign's "recipients" array: one {"username": …} per name, in the order given.
+inline std::string recipients_json(std::vector<std::string> const& usernames) {
+  std::string out;
+  for (auto const& u : usernames) out += std::string(out.empty() ? "" : ", ") + R"({"username": ")" + u + "\"}";
+  return out;
+}
+
+/// A campaign file's text: `accounts` send `message` (put in as it is: no escaping) to `usernames`,
+/// in the order given. `extra`: more top-level members, with a leading comma, e.g.
+/// R"(, "start_at": "2026-11-23T10:00:00Z")".
+inline std::string campaign_json(std::string const& name, std::vector<std::string> const& accounts,
+                                 std::vector<std::string> const& usernames,
+                                 std::string const& message = "Hi {{username}}", std::string const& extra = {}) {
+  std::string list;
+  for (auto const& a : accounts) list += std::string(list.empty() ? "" : ", ") + "\"" + a + "\"";
+  return R"({"name": ")" + name + R"(", "accounts": [)" + list + R"(], "message": ")" + message +
+         R"(", "recipients": [)" + recipients_json(usernames) + "]" + extra + "}";
+}
+
+/// How many DMs the simulator delivered to each recipient id, from its messages (either harness's
+/// messages()).
+inline std::map<std::string, int> deliveries_by_recipient(std::vector<boost::json::object> const& messages) {
+  std::map<std::string, int> out;
+  for (auto const& m : messages) ++out[str(m.at("recipient_id"))];
+  return out;
 }
 
 /// The sending id the scenario gives the i-th account.
