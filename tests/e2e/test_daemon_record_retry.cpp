@@ -18,10 +18,11 @@ TEST_CASE("a record blocked past busy_timeout is retried until it lands: sent, c
                                  "recipients": [{"username": "alice"}]})");
   REQUIRE_MESSAGE(eventually([&] { return setup.sending("held") == 1; }, 10s), daemon->log());
 
-  // Another writer holds the lock for 8 s: past the 5 s busy_timeout of the daemon's record.
+  // Another writer holds the lock for 6.5 s: the record, which begins within the send's 1 s,
+  // waits out its 5 s busy_timeout and fails; its retry a second later lands once the lock goes.
   const fs::path locked = setup.ws.temp.path() / "locked";
   ProcessOptions hold;
-  hold.stdin_data = "BEGIN IMMEDIATE;\n.system touch " + locked.string() + "\n.system sleep 8\nCOMMIT;\n";
+  hold.stdin_data = "BEGIN IMMEDIATE;\n.system touch " + locked.string() + "\n.system sleep 6.5\nCOMMIT;\n";
   Process holder({"sqlite3", setup.ws.db.string()}, hold);
   REQUIRE(eventually([&] { return fs::exists(locked); }, 5s));
 
