@@ -4,7 +4,6 @@
 // nor rejected for being incomplete.
 #include <doctest/doctest.h>
 #include <fcntl.h>
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "daemon/runtime/campaign_intake.hpp"
+#include "support/log_capture.hpp"
 #include "support/open_for_writing.hpp"
 #include "storage/accounts.hpp"
 #include "tests/storage/support.hpp"
@@ -45,24 +45,7 @@ struct Fixture {
 
 using Writer = outreach::testing::OpenForWriting;
 
-/// Log lines ("level message") while it lives.
-class LogCapture {
- public:
-  LogCapture() {
-    auto logger = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_st>(out_));
-    logger->set_pattern("%l %v");
-    logger->set_level(spdlog::level::debug);
-    spdlog::set_default_logger(logger);
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  LogCapture(LogCapture const&) = delete;
-  LogCapture& operator=(LogCapture const&) = delete;
-  std::string text() const { return out_.str(); }
-
- private:
-  std::ostringstream out_;
-  std::shared_ptr<spdlog::logger> previous_ = spdlog::default_logger();
-};
+using outreach::testing::LogCapture;
 
 void write_file(fs::path const& path, std::string const& text) { std::ofstream(path, std::ios::binary) << text; }
 

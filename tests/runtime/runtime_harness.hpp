@@ -8,9 +8,6 @@
 // the CLI, the real clock) stays in tests/e2e/.
 #include <sqlite3.h>
 
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 #include <chrono>
@@ -31,6 +28,7 @@
 #include "daemon/runtime/worker_registry.hpp"
 #include "daemon/sim/simulator.hpp"
 #include "support/daemon_fixture.hpp"
+#include "support/log_capture.hpp"
 #include "support/temp_dir.hpp"
 
 namespace outreach::test {
@@ -73,25 +71,7 @@ class ViewClock {
   }
 };
 
-/// Captures what the daemon logs while it lives (tests look for a line, or count them).
-class LogCapture {
- public:
-  LogCapture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(text_)) {
-    previous_ = spdlog::default_logger();
-    auto logger = std::make_shared<spdlog::logger>("test", sink_);
-    logger->set_level(spdlog::level::debug);
-    spdlog::set_default_logger(logger);
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  LogCapture(LogCapture const&) = delete;
-  LogCapture& operator=(LogCapture const&) = delete;
-  std::string text() const { return text_.str(); }
-
- private:
-  std::ostringstream text_;
-  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
+using outreach::testing::LogCapture;
 
 class InProcessSetup {
  public:
