@@ -82,6 +82,15 @@ void SendMachine::shift_times(Duration step) {
   };
   shift(pacing_until_);
   shift(provider_wait_until_);
+  shift(now_);
+  // A step may be reported while a recipient is in hand (its answer read before the step, its
+  // record after): the times taken from the old reading move too, or the pacing gap, the retry
+  // time and the ledger entry would be off by the step.
+  if (!flow_) return;
+  shift(flow_->record_at);
+  shift(flow_->refused_end);
+  if (flow_->pace_from) shift(*flow_->pace_from);
+  if (flow_->outcome && flow_->outcome->next_attempt_at) shift(*flow_->outcome->next_attempt_at);
 }
 
 SendAction SendMachine::start(std::optional<TimePoint> last_attempt) {

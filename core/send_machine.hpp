@@ -246,7 +246,8 @@ class SendMachine {
   /// New rules and credentials: an account stopped by an account-level error starts again, and an
   /// account-level refusal of a request made with the old credentials no longer stops it.
   void reload(SendRules rules);
-  /// The wall clock stepped: the waits kept as wall-clock times move with it.
+  /// The wall clock stepped: the waits kept as wall-clock times move with it, and so do the times
+  /// the recipient in hand took from the old reading (its pacing start, retry time, record time).
   void shift_times(Duration step);
 
   SendPhase phase() const { return phase_; }

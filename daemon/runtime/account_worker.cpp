@@ -118,10 +118,12 @@ asio::awaitable<SendEvent> AccountWorker::perform(SendAction const& action) {
 
 send_event::Looked AccountWorker::look() {
   woken_ = false;  // this look sees whatever the wake was about
-  auto window = ledger_window(*env_.db, account_, now());
+  // One reading for both: a clock step it reports has moved the ledger before it is read.
+  TimePoint const at = now();
+  auto window = ledger_window(*env_.db, account_, at);
   if (!window) spdlog::error("account {}: cannot read its send ledger: {}", account_, window.error().message);
   window_ = window ? std::move(*window) : std::vector<TimePoint>{};
-  return send_event::Looked{window_, now(), !window.has_value()};
+  return send_event::Looked{window_, at, !window.has_value()};
 }
 
 asio::awaitable<SendEvent> AccountWorker::claim() {
@@ -225,6 +227,9 @@ asio::awaitable<SendEvent> AccountWorker::sleep(send_action::Sleep const& a) {
   if (woken_ || machine_.stopping()) co_return send_event::Woke{};
   if (a.until && *a.until <= now()) co_return send_event::Woke{};
   timer_.expires_at(a.until.value_or(TimePoint::max()));
+  // Arming read the clock, and a step it reported woke this worker with its waits moved: the
+  // deadline just armed is in the old frame, so look again instead of sleeping on it.
+  if (woken_ || machine_.stopping()) co_return send_event::Woke{};
   (void)co_await timer_.wait();
   co_return send_event::Woke{};
 }

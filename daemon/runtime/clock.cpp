@@ -22,25 +22,35 @@ Timer::~Timer() {
 }
 
 void Timer::expires_at(TimePoint at) {
-  if (adopted_) clock_.release(*this);
-  adopted_ = false;
-  expired_by_clock_ = std::make_shared<bool>(false);
   if (at == TimePoint::max()) {
+    disarm();
     timer_.expires_at(asio::steady_timer::time_point::max());
     return;
   }
+  TimePoint const now = clock_.now();
+  arm(at, at - now);
+}
+
+void Timer::expires_after(Duration wait) { arm(clock_.now() + wait, wait); }
+
+void Timer::disarm() {
+  if (adopted_) clock_.release(*this);
+  adopted_ = false;
+  expired_by_clock_ = std::make_shared<bool>(false);
+}
+
+void Timer::arm(TimePoint at, Duration wait) {
+  disarm();
   if (clock_.adopt(*this, at)) {
     adopted_ = true;
     timer_.expires_at(asio::steady_timer::time_point::max());
     return;
   }
-  timer_.expires_after(at - clock_.now());
+  timer_.expires_after(wait);
 }
 
 void Timer::cancel() {
-  if (adopted_) clock_.release(*this);
-  adopted_ = false;
-  expired_by_clock_ = std::make_shared<bool>(false);
+  disarm();
   timer_.cancel();
 }
 

@@ -51,8 +51,12 @@ class Timer {
   Timer& operator=(Timer const&) = delete;
 
   /// Arms the timer (a wait already under way ends as cancelled). TimePoint::max(): never.
+  /// Reading the clock here may report a step first (StepAwareClock), and the step's handler may
+  /// move the waits `at` was computed from: a caller whose deadline can move re-checks its wake
+  /// flag after arming (AccountWorker::sleep).
   void expires_at(TimePoint at);
-  void expires_after(Duration wait) { expires_at(clock_.now() + wait); }
+  /// Arms the timer for an elapsed time, whatever the wall clock does meanwhile.
+  void expires_after(Duration wait);
   /// Ends the wait under way as cancelled.
   void cancel();
 
@@ -65,6 +69,9 @@ class Timer {
 
  private:
   friend class Clock;
+  void disarm();
+  void arm(TimePoint at, Duration wait);
+
   boost::asio::steady_timer timer_;
   Clock& clock_;
   bool adopted_ = false;

@@ -424,6 +424,31 @@ TEST_CASE("send machine: a clock step moves the waits kept as wall-clock times")
   CHECK(sleep.shown == AccountState::capped);  // the provider's daily limit shows as capped
 }
 
+TEST_CASE("send machine: a step reported while a recipient is in hand moves the times taken before it") {
+  // The answer came at kNow + 1 s; the clock then stepped back 2 h, reported while recording.
+  SUBCASE("the pacing gap runs from the end of the attempt, in the new frame") {
+    AtGate at;
+    (void)at.go();
+    (void)at.m.next(answer(decision::Sent{"dm-1"}, 200, kNow + 1s, 0.5));
+    at.m.shift_times(-2h);
+    expect<act::Look>(at.m.next(landed(kNow + 1s - 2h)));
+    auto sleep = expect<act::Sleep>(at.m.next(ev::Looked{{}, kNow + 1s - 2h}));
+    CHECK(sleep.until == kNow + 4s - 2h);  // not 2 h and 3 s away
+  }
+  SUBCASE("a record retried after the step carries the retry time and the record time in the new frame") {
+    AtGate at;
+    (void)at.go();
+    auto first = expect<act::Record>(
+        at.m.next(answer(decision::RetryLater{ErrorClass::server_error, 20s, "HTTP 500"}, 500, kNow + 1s)));
+    CHECK(first.outcome.next_attempt_at == kNow + 21s);
+    (void)at.m.next(ev::Recorded{RecordResult::environmental, kNow + 1s, 0.5});
+    at.m.shift_times(-2h);
+    auto again = expect<act::Record>(at.m.next(ev::Woke{}));
+    CHECK(again.outcome.next_attempt_at == kNow + 21s - 2h);
+    CHECK(again.at == kNow + 1s - 2h);
+  }
+}
+
 TEST_CASE("send machine: an unreadable ledger or a failed claim is tried again in 5 s") {
   SendMachine m(kRules);
   (void)m.start(std::nullopt);
