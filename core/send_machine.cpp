@@ -215,8 +215,7 @@ SendAction SendMachine::after_cache() {
   if (!f.user_id.empty() && f.can_dm) return can_dm_known();
   // After a stop request no new exchange begins (the stop grace covers only one already out).
   if (draining_) return back_to_queue();
-  phase_ = SendPhase::looking_up;
-  return send_action::LookUp{f.claim.username, f.user_id, f.claim.attempts + 1};
+  return look_up();
 }
 
 SendAction SendMachine::looked_up(LookupAnswer const& answer, TimePoint now) {
@@ -310,8 +309,7 @@ SendAction SendMachine::gate_checked(send_event::GateChecked const& e) {
     f.pace_from_record = true;
     return record(std::move(o), e.now);
   }
-  phase_ = SendPhase::sending;
-  return send_action::Send{DmMessage{f.user_id, f.claim.username, f.claim.text, {}}, f.claim.attempts + 1};
+  return send();
 }
 
 SendAction SendMachine::sent(SendAnswer const& answer, TimePoint end, double gap_draw) {
@@ -351,12 +349,10 @@ SendAction SendMachine::refreshed(send_event::TokenRefreshed const& e) {
   if (e.ok) {
     if (f.refused_lookup) {
       f.refused_lookup.reset();
-      phase_ = SendPhase::looking_up;
-      return send_action::LookUp{f.claim.username, f.user_id, f.claim.attempts + 1};
+      return look_up();
     }
     f.refused_send.reset();
-    phase_ = SendPhase::sending;
-    return send_action::Send{DmMessage{f.user_id, f.claim.username, f.claim.text, {}}, f.claim.attempts + 1};
+    return send();
   }
   // The refresh failed: the refusal stands.
   if (f.refused_lookup) {
@@ -367,6 +363,23 @@ SendAction SendMachine::refreshed(send_event::TokenRefreshed const& e) {
   SendAnswer answer = std::move(*f.refused_send);
   f.refused_send.reset();
   return sent(answer, f.refused_end, f.refused_gap_draw);
+}
+
+// The lookup and the send are made twice each: first, and again after a token refresh.
+SendAction SendMachine::look_up() {
+  phase_ = SendPhase::looking_up;
+  return send_action::LookUp{flow_->claim.username, flow_->user_id, flow_->claim.attempts + 1};
+}
+
+SendAction SendMachine::send() {
+  phase_ = SendPhase::sending;
+  SendFlow const& f = *flow_;
+  return send_action::Send{DmMessage{f.user_id, f.claim.username, f.claim.text, {}}, f.claim.attempts + 1};
+}
+
+void SendMachine::abandon() {
+  flow_.reset();
+  phase_ = SendPhase::finished;
 }
 
 SendAction SendMachine::back_to_queue() { return record(Outcome::back_to_queue(flow_->user_id), now_); }

@@ -241,6 +241,8 @@ class SendMachine {
   /// The action that follows an event.
   SendAction next(SendEvent const& event);
 
+  /// The driver's loop died (an exception): the machine is finished, whatever it held.
+  void abandon();
   /// Graceful stop: no new claim and no new exchange; an answer already under way is recorded.
   void request_stop() { draining_ = true; }
   /// New rules and credentials: an account stopped by an account-level error starts again, and an
@@ -276,6 +278,8 @@ class SendMachine {
                    std::optional<TimePoint> shown_until, bool idle);
   SendAction after_cache();
   SendAction back_to_queue();
+  SendAction look_up();
+  SendAction send();
   SendAction again();  ///< back to the top of the loop (or its end)
 
   SendRules rules_;

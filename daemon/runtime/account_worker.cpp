@@ -51,9 +51,7 @@ void AccountWorker::start() {
 
 void AccountWorker::failed(std::string const& what) {
   spdlog::critical("account {}: its send loop failed: {}", account_, what);
-  machine_ = SendMachine(rules());
-  machine_.request_stop();
-  (void)machine_.start(std::nullopt);  // finished: nothing runs it any more
+  machine_.abandon();
   show(AccountState::stopped, std::nullopt, "internal error: " + what);
   if (env_.on_activity) env_.on_activity();
 }

@@ -459,3 +459,12 @@ TEST_CASE("send machine: an unreadable ledger or a failed claim is tried again i
   (void)m.next(ev::Looked{{}, kNow});
   CHECK(expect<act::Sleep>(m.next(ev::StorageFailed{kNow})).until == kNow + 5s);
 }
+
+TEST_CASE("send machine: a driver whose loop died abandons the machine: finished, nothing in hand") {
+  AtGate at;
+  (void)at.go();
+  at.m.abandon();
+  CHECK(at.m.phase() == SendPhase::finished);
+  CHECK_FALSE(at.m.busy());
+  CHECK(at.m.current() == nullptr);
+}
