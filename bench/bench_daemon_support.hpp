@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <chrono>
+#include <cinttypes>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -25,12 +27,15 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/iso_time.hpp"
 #include "tests/e2e/process.hpp"
 
 namespace outreach::bench {
@@ -403,3 +408,363 @@ inline double quantile(std::vector<double> v, double q) {
 }
 
 }  // namespace outreach::bench
+
+// ---------------------------------------------------------------- a fleet on the simulator
+// bench_daemon's set-up and its pacing method, shared so that other daemon benchmarks
+// (bench_import) measure the same way: n getxapi accounts acct-0001… on the simulator's load
+// users, a workspace (state dir, watch dir, config), campaign files, the machine's timer and disk
+// references, and the matching of each account's stored next_send_at with its next claim and with
+// the moment the simulator received that DM. In a namespace of its own so that bench_daemon.cpp,
+// which still has its own copies of these, is unaffected.
+namespace outreach::bench::fleet {
+
+inline constexpr std::uint64_t kFirstUserId = 5'000'000'000'000'000'000ULL;  ///< the simulator's `load0`
+inline constexpr char const* kApiKey = "bench-gx-key";
+inline constexpr char const* kMessage = "Hi {{user_id}}, this is a benchmark message from outreachd.";
+
+inline std::string numbered(char const* format, int i) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, format, i);
+  return buffer;
+}
+inline std::string account_name(int i) { return numbered("acct-%04d", i); }
+inline std::string session_token(int i) { return numbered("session-%04d", i); }
+inline std::string session_env(int i) { return numbered("BENCH_SESSION_%04d", i); }
+inline std::string sender_id(int i) {
+  return std::to_string(std::uint64_t{1858475867700000000} + static_cast<std::uint64_t>(i));
+}
+
+/// acct-0001 … acct-000n.
+inline std::vector<std::string> account_names(int n) {
+  std::vector<std::string> names;
+  for (int i = 1; i <= n; ++i) names.push_back(account_name(i));
+  return names;
+}
+
+/// The simulator's scenario: n getxapi accounts with caps that never bind, and the generated load
+/// users (all open).
+inline std::string scenario_json(int n) {
+  std::string s = R"({"seed": 1,
+ "user_ranges": [{"prefix": "load", "count": 1000000, "first_id": "5000000000000000000"}],
+ "providers": {"getxapi": {"api_keys": [")" +
+                  std::string(kApiKey) + R"("]}},
+ "accounts": [
+)";
+  for (int i = 1; i <= n; ++i) {
+    s += R"(  {"name": ")" + account_name(i) + R"(", "provider": "getxapi", "token": ")" + session_token(i) +
+         R"(", "user_id": ")" + sender_id(i) + R"(", "daily_cap": 100000000})";
+    s += i < n ? ",\n" : "\n";
+  }
+  return s + "]}\n";
+}
+
+/// The API key and every account's session, by environment variable (as an operator would).
+inline ProcessOptions secrets(int n) {
+  ProcessOptions o;
+  o.env["BENCH_GX_KEY"] = kApiKey;
+  for (int i = 1; i <= n; ++i) o.env[session_env(i)] = session_token(i);
+  return o;
+}
+
+/// One daemon's directories and files under `dir`.
+struct Workspace {
+  fs::path dir, state, watch, config, db;
+  explicit Workspace(fs::path d)
+      : dir(std::move(d)),
+        state(dir / "state"),
+        watch(dir / "campaigns"),
+        config(dir / "outreachd.toml"),
+        db(state / "outreachd.db") {
+    fs::create_directories(state);
+    fs::create_directories(watch);
+  }
+};
+
+struct PacingWindowText {
+  std::string min, max;
+};
+
+/// The daemon's config: n getxapi accounts of `tier` (optionally a lower daily_cap) on the simulator.
+inline void write_config(Workspace const& ws, std::string const& base_url, int n, PacingWindowText const& pacing,
+                         std::string const& tier, std::optional<int> daily_cap = std::nullopt) {
+  std::string c = "state_dir = \"" + ws.state.string() + "\"\nwatch_dir = \"" + ws.watch.string() +
+                  "\"\nlog_level = \"info\"\n\n[pacing]\nmin_delay = \"" + pacing.min + "\"\nmax_delay = \"" +
+                  pacing.max +
+                  "\"\n\n[http]\nconnect_timeout = \"5s\"\nrequest_timeout = \"10s\"\n\n"
+                  "[providers.getxapi]\napi_key = { env = \"BENCH_GX_KEY\" }\nbase_url = \"" +
+                  base_url + "/getxapi\"\n";
+  for (int i = 1; i <= n; ++i) {
+    c += "\n[[accounts]]\nname = \"" + account_name(i) + "\"\nprovider = \"getxapi\"\ntier = \"" + tier + "\"\n";
+    if (daily_cap) c += "daily_cap = " + std::to_string(*daily_cap) + "\n";
+    c += "auth_token = { env = \"" + session_env(i) + "\" }\n";
+  }
+  write_text(ws.config, c);
+}
+
+/// A campaign over accounts 1..n with `count` user_id recipients load<first>…, written as a stream.
+inline void write_campaign(fs::path const& path, std::string const& name, int n, std::int64_t first,
+                           std::int64_t count) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) fail("cannot write " + path.string());
+  std::vector<char> buffer(1 << 20);
+  std::setvbuf(f, buffer.data(), _IOFBF, buffer.size());
+  std::fprintf(f, "{\"name\": \"%s\",\n \"accounts\": [", name.c_str());
+  for (int i = 1; i <= n; ++i) std::fprintf(f, "%s\"%s\"", i > 1 ? ", " : "", account_name(i).c_str());
+  std::fprintf(f, "],\n \"message\": \"%s\",\n \"recipients\": [\n", kMessage);
+  for (std::int64_t i = 0; i < count; ++i)
+    std::fprintf(f, "  {\"user_id\": \"%" PRIu64 "\"}%s\n", kFirstUserId + static_cast<std::uint64_t>(first + i),
+                 i + 1 < count ? "," : "");
+  std::fprintf(f, "]}\n");
+  if (std::fclose(f) != 0) fail("cannot write " + path.string());
+}
+
+/// Writes the campaign under a hidden name in the watch dir, then renames it in
+/// (README.md#the-watch-directory).
+inline void drop_campaign(Workspace const& ws, std::string const& name, int n, std::int64_t count) {
+  const fs::path tmp = ws.watch / ("." + name + ".json.tmp");
+  write_campaign(tmp, name, n, 0, count);
+  fs::rename(tmp, ws.watch / (name + ".json"));
+}
+
+/// Waits until campaign_status shows `name` with `total` recipients; fails (with the daemon's log)
+/// if the daemon exits, rejects a file or takes longer than `timeout`.
+inline void wait_imported(Workspace const& ws, DaemonProcess const& daemon, std::string const& name,
+                          std::int64_t total, std::chrono::milliseconds timeout) {
+  const bool ok = wait_for(
+      [&] {
+        if (daemon.exited()) return true;
+        if (fs::exists(ws.watch / "rejected")) return true;
+        return campaign_counts(ws.db, name).total == total;
+      },
+      timeout, 100ms);
+  if (!ok || daemon.exited() || campaign_counts(ws.db, name).total != total)
+    fail("campaign " + name + " was not imported (" + std::to_string(total) + " recipients):\n" +
+         DaemonProcess::tail(daemon.log()));
+}
+
+inline std::string verdict(bool met) { return met ? "met" : "MISSED"; }
+
+/// The machine's own timer noise, measured while the daemon runs: a thread sleeping to absolute
+/// deadlines 20–100 ms apart records how late it wakes. No daemon can be more punctual than this.
+class TimerNoise {
+ public:
+  TimerNoise() : thread_([this] { loop(); }) {}
+  ~TimerNoise() { stop(); }
+  TimerNoise(TimerNoise const&) = delete;
+  TimerNoise& operator=(TimerNoise const&) = delete;
+
+  std::vector<double> const& stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return late_ms_;
+  }
+
+ private:
+  void loop() {
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<int> gap(20, 100);
+    while (!stop_) {
+      const auto target = SteadyClock::now() + std::chrono::milliseconds(gap(rng));
+      std::this_thread::sleep_until(target);
+      late_ms_.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - target).count());
+    }
+  }
+  std::atomic<bool> stop_{false};
+  std::vector<double> late_ms_;
+  std::thread thread_;
+};
+
+/// The disk's own durable-commit latency, measured while the daemon runs: a thread making a tiny
+/// synchronous=FULL commit to a database of its own on the same disk every 200 ms. Every send
+/// waits for one durable claim commit first (docs/send-rules.md#claim-before-send), so a slow fsync
+/// here is a late send there.
+class DiskSyncLatency {
+ public:
+  explicit DiskSyncLatency(fs::path const& db) : path_(db), thread_([this] { loop(); }) {}
+  ~DiskSyncLatency() { stop(); }
+  DiskSyncLatency(DiskSyncLatency const&) = delete;
+  DiskSyncLatency& operator=(DiskSyncLatency const&) = delete;
+
+  std::vector<double> const& stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return commit_ms_;
+  }
+
+ private:
+  void loop() {
+    sqlite3* db = nullptr;
+    if (sqlite3_open(path_.c_str(), &db) != SQLITE_OK) return;  // no samples: printed as n=0
+    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE IF NOT EXISTS t (x INTEGER)",
+                 nullptr, nullptr, nullptr);
+    for (int i = 0; !stop_; ++i) {
+      std::this_thread::sleep_for(200ms);
+      const std::string sql = "INSERT INTO t VALUES (" + std::to_string(i) + ")";
+      const auto start = SteadyClock::now();
+      if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) break;
+      commit_ms_.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count());
+    }
+    sqlite3_close(db);
+  }
+  fs::path path_;
+  std::atomic<bool> stop_{false};
+  std::vector<double> commit_ms_;
+  std::thread thread_;
+};
+
+inline void print_distribution(char const* label, std::vector<double> const& v) {
+  std::printf("   %-58s p50 %6.1f  p90 %6.1f  p99 %6.1f  max %7.1f ms  (n=%zu)\n", label, quantile(v, 0.5),
+              quantile(v, 0.9), quantile(v, 0.99), v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()), v.size());
+}
+
+/// bench_daemon's pacing method, step 1: after each send the daemon stores the account's next
+/// allowed send time (end of the attempt + the drawn gap) in accounts.next_send_at; poll() reads
+/// it (every 100 ms is enough: a gap is >= min_delay) and keeps every distinct value per account.
+class ScheduleRecorder {
+ public:
+  void poll(SqlReader& sql) {
+    sql.each("SELECT name, state, next_send_at FROM accounts", [&](SqlReader::Row const& r) {
+      if (r[1] == std::optional<std::string>("pacing") && r[2]) schedules_[*r[0]].insert(std::stoll(*r[2]));
+    });
+  }
+  std::map<std::string, std::set<std::int64_t>> const& schedules() const { return schedules_; }
+
+ private:
+  std::map<std::string, std::set<std::int64_t>> schedules_;
+};
+
+/// One gap that ended in a send: wall-clock milliseconds, the daemon's and the simulator's clocks
+/// being the same machine clock.
+struct PacedSend {
+  std::string account;
+  std::int64_t previous_end_ms = 0;  ///< the end (recipients.sent_at) of the send that started the gap
+  std::int64_t scheduled_ms = 0;     ///< next_send_at: previous end + the drawn gap
+  std::int64_t claimed_ms = 0;       ///< the next claim (recipients.claimed_at)
+  std::int64_t dm_ms = -1;           ///< when the simulator received that DM; -1 if not in its log
+  std::int64_t end_ms = 0;           ///< that send's end
+
+  double wake_late_ms() const { return static_cast<double>(claimed_ms - scheduled_ms); }
+  double dm_late_ms() const { return static_cast<double>(dm_ms - scheduled_ms); }
+  double claim_to_dm_ms() const { return static_cast<double>(dm_ms - claimed_ms); }
+};
+
+/// Step 2, after the daemon stopped and the simulator flushed its log: each recorded schedule
+/// matched with the send that started its gap and the next one.
+struct PacingRecord {
+  std::vector<PacedSend> sends;  ///< every schedule matched with its next send
+  std::int64_t total_sends = 0;  ///< claimed and sent
+  std::int64_t paced_sends = 0;  ///< sends after a gap (every one but an account's first)
+  std::int64_t not_sent = 0;     ///< claimed but not (yet) sent
+  std::int64_t bad_gap = 0;      ///< schedules whose gap from the previous end lies outside [min, max]
+  std::string first_bad;         ///< the first of those, for the record
+  std::int64_t gap_min = 0, gap_max = 0;  ///< drawn gaps of the matched schedules
+  std::int64_t spacing_min = 0;  ///< smallest DM-to-DM spacing of an account at the simulator
+  std::int64_t below_min = 0;    ///< DM-to-DM spacings below min_delay
+
+  /// The matched sends whose schedule lies in [from_ms, to_ms).
+  std::vector<PacedSend> scheduled_in(std::int64_t from_ms, std::int64_t to_ms) const {
+    std::vector<PacedSend> out;
+    for (auto const& s : sends)
+      if (s.scheduled_ms >= from_ms && s.scheduled_ms < to_ms) out.push_back(s);
+    return out;
+  }
+};
+
+inline PacingRecord match_schedules(fs::path const& db, fs::path const& sim_log,
+                                    std::map<std::string, std::set<std::int64_t>> const& schedules,
+                                    std::int64_t min_ms, std::int64_t max_ms) {
+  struct SendRow {
+    std::int64_t claimed_at = 0;
+    std::int64_t sent_at = 0;
+    std::string user_id;
+  };
+  PacingRecord out;
+  std::map<std::string, std::vector<SendRow>> sends;
+  {
+    SqlReader sql(db);
+    sql.each(
+        "SELECT a.name, r.claimed_at, r.sent_at, r.user_id, r.state FROM recipients r "
+        "JOIN accounts a ON a.id = r.claimed_by WHERE r.claimed_at IS NOT NULL",
+        [&](SqlReader::Row const& r) {
+          if (r[4] != std::optional<std::string>("sent") || !r[2]) {
+            ++out.not_sent;
+            return;
+          }
+          sends[*r[0]].push_back({std::stoll(*r[1]), std::stoll(*r[2]), *r[3]});
+        });
+  }
+  std::map<std::string, std::int64_t> received;  // recipient id → simulator receive time
+  std::map<std::string, std::vector<std::int64_t>> received_by_account;
+  {
+    std::ifstream in(sim_log);
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty()) continue;
+      auto m = json::parse(line).as_object();
+      auto t = parse_iso8601(std::string(m.at("time").as_string()));
+      if (!t) fail("bad time in the simulator log: " + line);
+      const std::int64_t ms = t->time_since_epoch().count();
+      received[std::string(m.at("recipient_id").as_string())] = ms;
+      received_by_account[std::string(m.at("account").as_string())].push_back(ms);
+    }
+  }
+  std::int64_t gap_min = INT64_MAX, gap_max = INT64_MIN;
+  for (auto& [account, rows] : sends) {
+    std::sort(rows.begin(), rows.end(), [](SendRow const& a, SendRow const& b) { return a.claimed_at < b.claimed_at; });
+    out.total_sends += static_cast<std::int64_t>(rows.size());
+    out.paced_sends += static_cast<std::int64_t>(rows.size()) - 1;
+    const auto found = schedules.find(account);
+    if (found == schedules.end()) continue;
+    for (std::int64_t scheduled : found->second) {
+      // The send whose end started this gap: the last one claimed before the schedule. (Not "ended
+      // at or before it": a next send claimed, sent and recorded within the scheduled millisecond
+      // itself would match instead, as a gap of 0.)
+      std::size_t k = rows.size();
+      for (std::size_t i = 0; i < rows.size(); ++i)
+        if (rows[i].claimed_at < scheduled) k = i;
+      if (k == rows.size()) continue;
+      const std::int64_t gap = scheduled - rows[k].sent_at;
+      if (gap < min_ms || gap > max_ms) {
+        if (out.first_bad.empty())
+          out.first_bad = account + ": scheduled " + std::to_string(scheduled) + " ms, previous end " +
+                          std::to_string(rows[k].sent_at) + " ms";
+        ++out.bad_gap;
+        continue;
+      }
+      if (k + 1 >= rows.size()) continue;  // the run ended during this gap
+      gap_min = std::min(gap_min, gap);
+      gap_max = std::max(gap_max, gap);
+      const SendRow& next = rows[k + 1];
+      PacedSend s;
+      s.account = account;
+      s.previous_end_ms = rows[k].sent_at;
+      s.scheduled_ms = scheduled;
+      s.claimed_ms = next.claimed_at;
+      s.end_ms = next.sent_at;
+      if (auto it = received.find(next.user_id); it != received.end()) s.dm_ms = it->second;
+      out.sends.push_back(std::move(s));
+    }
+  }
+  out.gap_min = gap_min == INT64_MAX ? 0 : gap_min;
+  out.gap_max = gap_max == INT64_MIN ? 0 : gap_max;
+  std::int64_t spacing_min = INT64_MAX;
+  for (auto& [account, times] : received_by_account) {
+    std::sort(times.begin(), times.end());
+    for (std::size_t i = 1; i < times.size(); ++i) {
+      spacing_min = std::min(spacing_min, times[i] - times[i - 1]);
+      if (times[i] - times[i - 1] < min_ms) ++out.below_min;
+    }
+  }
+  out.spacing_min = spacing_min == INT64_MAX ? 0 : spacing_min;
+  return out;
+}
+
+/// For --keep: one line per matched schedule.
+inline void write_pacing_samples(fs::path const& path, std::vector<PacedSend> const& sends) {
+  std::ofstream samples(path);
+  samples << "account,previous_end_ms,scheduled_ms,claimed_ms,dm_received_ms,end_ms\n";
+  for (auto const& s : sends)
+    samples << s.account << ',' << s.previous_end_ms << ',' << s.scheduled_ms << ',' << s.claimed_ms << ',' << s.dm_ms
+            << ',' << s.end_ms << '\n';
+}
+
+}  // namespace outreach::bench::fleet

@@ -1,10 +1,13 @@
 #include "storage/import.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "storage/dedup_index.hpp"
 #include "storage/lookups.hpp"
@@ -34,18 +37,60 @@ std::uint64_t hash_of(std::string_view key) { return std::hash<std::string_view>
 /// Offsets are 32-bit in the dedup table; a campaign this large is refused rather than mishandled.
 constexpr std::int64_t kMaxRecipients = 1'000'000'000;
 
+/// Deletes an unfinished import: its recipients a chunk at a time (they are the ids from
+/// `first_id` up, the import having been the last to insert), then the campaign row itself.
+Result<void> purge_campaign(sql::Connection& conn, std::int64_t campaign_id, std::int64_t first_id) {
+  constexpr std::int64_t kRowsPerDelete = 5000;
+  std::string const what = "deleting an unfinished import";
+  std::int64_t last_id = 0;
+  {
+    auto last = conn.prepare("SELECT coalesce(max(id), 0) FROM recipients");
+    if (!last) return last.error();
+    auto row = last->step(what);
+    if (!row) return row.error();
+    last_id = last->int64_at(0);
+  }
+  for (std::int64_t from = first_id; from <= last_id; from += kRowsPerDelete) {
+    auto tx = sql::Transaction::begin(conn, sql::Durability::normal, what);
+    if (!tx) return tx.error();
+    {
+      auto del = conn.prepare("DELETE FROM recipients WHERE id >= ?1 AND id < ?2 AND campaign_id = ?3");
+      if (!del) return del.error();
+      del->bind(1, from).bind(2, from + kRowsPerDelete).bind(3, campaign_id);
+      if (auto r = del->run(what); !r) return r;
+    }
+    if (auto r = tx->commit(what); !r) return r;
+  }
+  auto tx = sql::Transaction::begin(conn, sql::Durability::full, what);
+  if (!tx) return tx.error();
+  for (std::string_view sql : {"DELETE FROM campaign_accounts WHERE campaign_id = ?1",
+                               "DELETE FROM campaign_counts WHERE campaign_id = ?1",
+                               "DELETE FROM campaigns WHERE id = ?1 AND importing = 1"}) {
+    auto stmt = conn.prepare(sql);
+    if (!stmt) return stmt.error();
+    stmt->bind(1, campaign_id);
+    if (auto r = stmt->run(what); !r) return r;
+  }
+  return tx->commit(what);
+}
+
 }  // namespace
 
 struct ImportSession::State {
   sql::Connection* conn = nullptr;
-  std::optional<sql::Transaction> tx;
+  ImportOptions options;
+  std::optional<sql::Transaction> tx;  ///< the open chunk; none between chunks
+  bool started = false;                ///< the campaign row exists (in a chunk, committed or not)
+  bool finished = false;               ///< committed, rolled back or abandoned
   std::string name;
   TimePoint now;
   std::int64_t campaign_id = 0;
-  std::int64_t base_id = 0;     ///< id of the first stored recipient
-  std::int64_t added = 0;       ///< recipients offered to add()
-  std::int64_t inserted = 0;    ///< distinct recipients stored
-  std::int64_t suppressed = 0;  ///< of those, on the suppression list
+  std::vector<std::int64_t> account_ids;
+  std::int64_t base_id = 0;          ///< id of the first stored recipient
+  std::int64_t added = 0;            ///< recipients offered to add()
+  std::int64_t inserted = 0;         ///< distinct recipients stored
+  std::int64_t suppressed = 0;       ///< of those, on the suppression list
+  std::int64_t rows_in_chunk = 0;    ///< inserted since the open chunk began
   bool check_suppression = false;
   std::optional<sql::Stmt> insert;  ///< prepared once: add() runs it a million times
   detail::DedupIndex usernames;
@@ -53,16 +98,46 @@ struct ImportSession::State {
   std::optional<Error> failure;
   std::optional<ImportSummary> existing;  ///< set when the same file was imported before
 
-  void finish() noexcept {
+  std::string what() const { return "importing campaign '" + name + "'"; }
+
+  /// Ends the open chunk without committing it.
+  void drop_chunk() noexcept {
     insert.reset();
     if (tx) {
       tx->rollback();
       tx.reset();
     }
   }
+  /// Rolls back and deletes what the earlier chunks wrote. A failure here (a full disk) leaves
+  /// invisible rows for the next begin_import() or purge_unfinished_imports().
+  void discard() noexcept {
+    drop_chunk();
+    if (finished) return;
+    finished = true;
+    if (!started || existing) return;
+    if (auto r = purge_campaign(*conn, campaign_id, base_id); !r) failure = r.error();
+  }
   Error fail(Error e) {
     failure = e;
     return e;
+  }
+
+  Result<void> open_chunk() {
+    if (tx) return {};
+    auto begun = sql::Transaction::begin(*conn, sql::Durability::normal, what());
+    if (!begun) return begun.error();
+    tx.emplace(std::move(*begun));
+    rows_in_chunk = 0;
+    return {};
+  }
+  /// Without fsync: until the last transaction the campaign is invisible, and a crash's loss of a
+  /// chunk is a loss of rows that would be deleted anyway.
+  Result<void> close_chunk() {
+    if (!tx) return {};
+    insert.reset();  // a cached statement is handed back between chunks, like any other
+    auto r = tx->commit(what());
+    tx.reset();
+    return r;
   }
 
   /// Whether the stored row at `offset` has this key (column 0: username, 1: user_id).
@@ -114,7 +189,13 @@ ImportSession::~ImportSession() { rollback(); }
 bool ImportSession::already_imported() const { return state_ && state_->existing.has_value(); }
 
 void ImportSession::rollback() noexcept {
-  if (state_) state_->finish();
+  if (state_) state_->discard();
+}
+
+void ImportSession::abandon() noexcept {
+  if (!state_) return;
+  state_->drop_chunk();
+  state_->finished = true;
 }
 
 Result<void> ImportSession::add(ValidRecipient const& r) {
@@ -122,7 +203,7 @@ Result<void> ImportSession::add(ValidRecipient const& r) {
   auto& s = *state_;
   if (s.existing) return {};
   if (s.failure) return *s.failure;
-  if (!s.tx) return make_error("the import of campaign '" + s.name + "' is already finished");
+  if (s.finished) return make_error("the import of campaign '" + s.name + "' is already finished");
   ++s.added;
   auto where = [&] { return "campaign '" + s.name + "': recipient " + std::to_string(s.added); };
   if (r.username.empty() && r.user_id.empty())
@@ -139,6 +220,12 @@ Result<void> ImportSession::add(ValidRecipient const& r) {
   auto suppressed = s.is_suppressed(username_key, r.user_id);
   if (!suppressed) return s.fail(suppressed.error());
 
+  if (auto opened = s.open_chunk(); !opened) return s.fail(opened.error());
+  if (!s.insert) {
+    auto insert = s.conn->prepare(kInsertRecipient);
+    if (!insert) return s.fail(insert.error());
+    s.insert.emplace(std::move(*insert));
+  }
   // Bound without copies: `r` outlives the run below, which resets the statement when done.
   auto& stmt = *s.insert;
   stmt.bind(1, s.base_id + s.inserted).bind(2, s.campaign_id);
@@ -154,6 +241,10 @@ Result<void> ImportSession::add(ValidRecipient const& r) {
   if (!r.user_id.empty()) s.user_ids.insert(hash_of(r.user_id), offset);
   ++s.inserted;
   if (*suppressed) ++s.suppressed;
+  if (++s.rows_in_chunk >= s.options.rows_per_transaction) {
+    if (auto closed = s.close_chunk(); !closed) return s.fail(closed.error());
+    if (s.options.pause_between_chunks > Duration::zero()) std::this_thread::sleep_for(s.options.pause_between_chunks);
+  }
   return {};
 }
 
@@ -162,32 +253,48 @@ Result<ImportSummary> ImportSession::commit() {
   auto& s = *state_;
   if (s.existing) return *s.existing;
   if (s.failure) {
-    s.finish();
+    s.discard();
     return *s.failure;
   }
-  if (!s.tx) return make_error("the import of campaign '" + s.name + "' is already finished");
+  if (s.finished) return make_error("the import of campaign '" + s.name + "' is already finished");
   auto fail = [&](Error e) -> Result<ImportSummary> {
+    s.discard();
     s.failure = e;
-    s.finish();
     return e;
   };
-  std::string const what = "importing campaign '" + s.name + "'";
-  auto counts = s.conn->prepare(
-      "UPDATE campaign_counts SET total = ?2, pending = ?3, skipped = ?4, "
-      "finished_at = CASE WHEN ?3 = 0 THEN ?5 END WHERE campaign_id = ?1");
-  if (!counts) return fail(counts.error());
-  counts->bind(1, s.campaign_id).bind(2, s.inserted).bind(3, s.inserted - s.suppressed).bind(4, s.suppressed);
-  counts->bind(5, s.now);
-  if (auto r = counts->run(what); !r) return fail(r.error());
-  // The campaign's id range (empty when nothing was stored): recipient_status walks it.
-  auto range = s.conn->prepare("UPDATE campaigns SET first_recipient_id = ?2, last_recipient_id = ?3 WHERE id = ?1");
-  if (!range) return fail(range.error());
-  range->bind(1, s.campaign_id).bind(2, s.base_id).bind(3, s.base_id + s.inserted - 1);
-  if (auto r = range->run(what); !r) return fail(r.error());
-  // Durable before the daemon moves the file to accepted/.
-  s.insert.reset();
-  if (auto r = s.tx->commit(what); !r) return fail(r.error());
-  s.tx.reset();
+  std::string const what = s.what();
+  if (auto r = s.close_chunk(); !r) return fail(r.error());
+  // The last transaction makes the campaign whole and visible at once, durably: the daemon moves
+  // the file to accepted/ right after.
+  auto tx = sql::Transaction::begin(*s.conn, sql::Durability::full, what);
+  if (!tx) return fail(tx.error());
+  {
+    auto counts = s.conn->prepare(
+        "INSERT INTO campaign_counts (campaign_id, total, pending, skipped, finished_at) "
+        "VALUES (?1, ?2, ?3, ?4, CASE WHEN ?3 = 0 THEN ?5 END)");
+    if (!counts) return fail(counts.error());
+    counts->bind(1, s.campaign_id).bind(2, s.inserted).bind(3, s.inserted - s.suppressed).bind(4, s.suppressed);
+    counts->bind(5, s.now);
+    if (auto r = counts->run(what); !r) return fail(r.error());
+  }
+  {
+    auto link = s.conn->prepare("INSERT INTO campaign_accounts (account_id, campaign_id) VALUES (?1, ?2)");
+    if (!link) return fail(link.error());
+    for (auto id : s.account_ids) {
+      link->bind(1, id).bind(2, s.campaign_id);
+      if (auto r = link->run(what); !r) return fail(r.error());
+    }
+  }
+  {
+    // The campaign's id range (empty when nothing was stored): recipient_status walks it.
+    auto range = s.conn->prepare(
+        "UPDATE campaigns SET first_recipient_id = ?2, last_recipient_id = ?3, importing = 0 WHERE id = ?1");
+    if (!range) return fail(range.error());
+    range->bind(1, s.campaign_id).bind(2, s.base_id).bind(3, s.base_id + s.inserted - 1);
+    if (auto r = range->run(what); !r) return fail(r.error());
+  }
+  if (auto r = tx->commit(what); !r) return fail(r.error());
+  s.finished = true;
   // The dedup tables are no longer needed; give their memory back now.
   s.usernames = {};
   s.user_ids = {};
@@ -225,44 +332,88 @@ Result<bool> suppression_list_empty(sql::Connection& conn) {
   return stmt->int_at(0) != 0;
 }
 
+struct ExistingCampaign {
+  std::int64_t id = 0;
+  std::string content_hash;
+  std::string file_name;
+  bool importing = false;
+  std::int64_t first_recipient_id = 0;
+};
+
+Result<std::optional<ExistingCampaign>> campaign_named(sql::Connection& conn, std::string_view name,
+                                                       std::string_view what) {
+  auto stmt = conn.prepare(
+      "SELECT id, content_hash, file_name, importing, first_recipient_id FROM campaigns WHERE name = ?1");
+  if (!stmt) return stmt.error();
+  stmt->bind(1, name);
+  auto row = stmt->step(what);
+  if (!row) return row.error();
+  if (!*row) return std::optional<ExistingCampaign>{};
+  return std::optional<ExistingCampaign>{
+      ExistingCampaign{stmt->int64_at(0), stmt->text_at(1), stmt->text_at(2), stmt->int_at(3) != 0, stmt->int64_at(4)}};
+}
+
 }  // namespace
 
+Result<std::int64_t> purge_unfinished_imports(Database& db) {
+  auto& conn = db.connection();
+  std::vector<std::pair<std::int64_t, std::int64_t>> unfinished;
+  {
+    auto stmt = conn.prepare("SELECT id, first_recipient_id FROM campaigns WHERE importing = 1");
+    if (!stmt) return stmt.error();
+    for (;;) {
+      auto row = stmt->step("listing unfinished imports");
+      if (!row) return row.error();
+      if (!*row) break;
+      unfinished.emplace_back(stmt->int64_at(0), stmt->int64_at(1));
+    }
+  }
+  for (auto const& [id, first] : unfinished)
+    if (auto r = purge_campaign(conn, id, first); !r) return r.error();
+  return static_cast<std::int64_t>(unfinished.size());
+}
+
 Result<ImportSession> begin_import(Database& db, CampaignHeader const& header, std::string_view file_name,
-                                   std::string_view content_hash, TimePoint now) {
+                                   std::string_view content_hash, TimePoint now, ImportOptions options) {
   auto& conn = db.connection();
   std::string const what = "importing campaign '" + header.name + "'";
   if (header.name.empty()) return make_error("cannot import a campaign with an empty name");
   if (content_hash.empty()) return make_error(what + " failed: no content hash was given");
+  if (conn.in_transaction())
+    return make_error(what + " failed: another write is still open on this database connection");
 
   auto state = std::make_unique<ImportSession::State>();
   state->conn = &conn;
+  state->options = options;
+  state->options.rows_per_transaction = std::max<std::int64_t>(1, options.rows_per_transaction);
   state->name = header.name;
   state->now = now;
-  // FULL: the commit must be on disk before the file is moved to accepted/.
-  auto tx = sql::Transaction::begin(conn, sql::Durability::full, what);
-  if (!tx) return tx.error();
-  state->tx.emplace(std::move(*tx));
   // From here on, every early return destroys the session, which rolls back.
   auto session = ImportSession(std::move(state));
   auto& s = *session.state_;
 
-  {  // An existing campaign: the same file again is a no-op, a different one is refused.
-    auto stmt = conn.prepare("SELECT id, content_hash, file_name FROM campaigns WHERE name = ?1");
-    if (!stmt) return stmt.error();
-    stmt->bind(1, header.name);
-    auto row = stmt->step(what);
-    if (!row) return row.error();
-    if (*row) {
-      std::int64_t const id = stmt->int64_at(0);
-      if (stmt->text_at(1) != content_hash)
-        return make_error("campaign '" + header.name + "' already exists (imported from " + stmt->text_at(2) +
-                          ") with different content; give the new campaign another name");
-      auto summary = existing_summary(conn, id);
-      if (!summary) return summary.error();
-      s.finish();
-      s.existing = *summary;
-      return session;
+  // An existing campaign: the same file again is a no-op, a different one is refused, and one
+  // left unfinished by a kill is deleted. Checked in the first chunk's transaction, which also
+  // creates the campaign, so the name cannot be taken in between.
+  for (;;) {
+    if (auto opened = s.open_chunk(); !opened) return opened.error();
+    auto existing = campaign_named(conn, header.name, what);
+    if (!existing) return existing.error();
+    if (!*existing) break;
+    if ((*existing)->importing) {
+      s.drop_chunk();
+      if (auto r = purge_campaign(conn, (*existing)->id, (*existing)->first_recipient_id); !r) return r.error();
+      continue;
     }
+    if ((*existing)->content_hash != content_hash)
+      return make_error("campaign '" + header.name + "' already exists (imported from " + (*existing)->file_name +
+                        ") with different content; give the new campaign another name");
+    auto summary = existing_summary(conn, (*existing)->id);
+    if (!summary) return summary.error();
+    s.drop_chunk();
+    s.finished = true;
+    s.existing = *summary;
+    return session;
   }
 
   if (header.accounts.empty()) return make_error("campaign '" + header.name + "' names no accounts");
@@ -273,36 +424,27 @@ Result<ImportSession> begin_import(Database& db, CampaignHeader const& header, s
       return make_error("campaign '" + header.name + "' names account '" + name + "', which is not configured");
     account_ids.insert(account->id);
   }
-
-  auto insert = conn.prepare(
-      "INSERT INTO campaigns (name, file_name, content_hash, message, priority, start_at, dry_run, created_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-  if (!insert) return insert.error();
-  insert->bind(1, header.name).bind(2, file_name).bind(3, content_hash).bind(4, header.message);
-  insert->bind(5, header.priority).bind(6, header.start_at).bind(7, header.dry_run).bind(8, now);
-  if (auto r = insert->run(what); !r) return r.error();
-  s.campaign_id = conn.last_insert_rowid();
-
-  auto link = conn.prepare("INSERT INTO campaign_accounts (account_id, campaign_id) VALUES (?1, ?2)");
-  if (!link) return link.error();
-  for (auto id : account_ids) {
-    link->bind(1, id).bind(2, s.campaign_id);
-    if (auto r = link->run(what); !r) return r.error();
-  }
-  auto counts = conn.prepare("INSERT INTO campaign_counts (campaign_id) VALUES (?1)");
-  if (!counts) return counts.error();
-  counts->bind(1, s.campaign_id);
-  if (auto r = counts->run(what); !r) return r.error();
+  s.account_ids.assign(account_ids.begin(), account_ids.end());
 
   auto base = next_recipient_id(conn);
   if (!base) return base.error();
   s.base_id = *base;
+  {
+    auto insert = conn.prepare(
+        "INSERT INTO campaigns (name, file_name, content_hash, message, priority, start_at, dry_run, created_at, "
+        "first_recipient_id, last_recipient_id, importing) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9 - 1, 1)");
+    if (!insert) return insert.error();
+    insert->bind(1, header.name).bind(2, file_name).bind(3, content_hash).bind(4, header.message);
+    insert->bind(5, header.priority).bind(6, header.start_at).bind(7, header.dry_run).bind(8, now);
+    insert->bind(9, s.base_id);
+    if (auto r = insert->run(what); !r) return r.error();
+  }
+  s.campaign_id = conn.last_insert_rowid();
+  s.started = true;
+
   auto empty = suppression_list_empty(conn);
   if (!empty) return empty.error();
   s.check_suppression = !*empty;
-  auto insert_stmt = conn.prepare(kInsertRecipient);
-  if (!insert_stmt) return insert_stmt.error();
-  s.insert.emplace(std::move(*insert_stmt));
   return session;
 }
 

@@ -1,6 +1,21 @@
 #pragma once
-// Importing a validated campaign: one transaction, fed one recipient at a time so a million-row
-// file never sits in memory. The campaign reader's sink can call add() directly:
+// Importing a validated campaign, fed one recipient at a time so a million-row file never sits in
+// memory, and written in short transactions so that the sends of running campaigns go on beside
+// it (README.md#importing-beside-running-campaigns):
+//
+//   - every `rows_per_transaction` recipients are committed as one chunk, without fsync; each chunk
+//     holds the write lock for a few milliseconds, and claims and records take turns with it;
+//   - until commit() the campaign is marked `importing`: no view, claim or operator command sees
+//     it, its counts row and account links do not exist yet;
+//   - commit() writes the counts and links and clears the mark in one durable transaction, so the
+//     campaign appears whole or not at all;
+//   - a failed or abandoned import leaves invisible rows; rollback() deletes them at once, and
+//     begin_import() and purge_unfinished_imports() delete those a killed process left behind.
+//
+// Only one import runs at a time per database (the daemon's import thread): an `importing`
+// campaign that is not the caller's own is always one left behind by a failure or a kill.
+//
+// The campaign reader's sink can call add() directly:
 //
 //   auto session = begin_import(db, header, file_name, sha256_of_file, now);
 //   if (session && !session->already_imported()) {
@@ -26,8 +41,18 @@ struct ImportSummary {
   std::int64_t suppressed = 0;    ///< of total, skipped/suppressed by the do-not-contact list
 };
 
-/// An import in progress; holds the database's write transaction until commit() or rollback()
-/// (the destructor rolls back). Other writers on other connections wait meanwhile (busy_timeout).
+struct ImportOptions {
+  /// Recipients per transaction: about 2 ms of inserts on this machine, so a claim that has to
+  /// wait for a chunk is late by that much at most (measured in bench/bench_import.cpp).
+  std::int64_t rows_per_transaction = 2000;
+  /// A pause after each chunk. Other threads of the process take turns (sql::WriteTurns), but
+  /// another process (`outreachd pause`, an operator's sqlite3) meets SQLite's lock, whose busy
+  /// wait polls with sleeps: without a gap it could miss every one and time out.
+  Duration pause_between_chunks{0};
+};
+
+/// An import in progress: the campaign, invisible, and the open chunk's transaction. The
+/// destructor rolls back and deletes what was written.
 class ImportSession {
  public:
   ImportSession(ImportSession&& other) noexcept;
@@ -48,22 +73,32 @@ class ImportSession {
   /// durably. The session is finished afterwards, whatever the result.
   Result<ImportSummary> commit();
 
-  /// Drops everything added; the campaign does not exist afterwards. Safe to call twice.
+  /// Drops everything added (the chunks already written are deleted, in chunks); the campaign does
+  /// not exist afterwards. Safe to call twice.
   void rollback() noexcept;
+
+  /// Stops at once without deleting the chunks already written (a daemon shutting down): they stay
+  /// invisible, and the next begin_import() or purge_unfinished_imports() deletes them.
+  void abandon() noexcept;
 
   struct State;
 
  private:
   explicit ImportSession(std::unique_ptr<State> state);
   friend Result<ImportSession> begin_import(Database&, CampaignHeader const&, std::string_view, std::string_view,
-                                            TimePoint);
+                                            TimePoint, ImportOptions);
   std::unique_ptr<State> state_;
 };
 
 /// Starts importing a campaign read from `file_name` whose bytes hash to `content_hash` (any
 /// stable digest the caller computes). Errors: a campaign of that name with a different hash, an
-/// account that is not configured, no accounts, or another write open on this connection.
+/// account that is not configured, no accounts, or another write open on this connection. An
+/// unfinished import of the same name (left by a kill) is deleted first.
 Result<ImportSession> begin_import(Database& db, CampaignHeader const& header, std::string_view file_name,
-                                   std::string_view content_hash, TimePoint now);
+                                   std::string_view content_hash, TimePoint now, ImportOptions options = {});
+
+/// Deletes every campaign still marked `importing`, in short transactions; returns how many. For
+/// the daemon's start, before its first import (no import of its own is running then).
+Result<std::int64_t> purge_unfinished_imports(Database& db);
 
 }  // namespace outreach

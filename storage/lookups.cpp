@@ -20,7 +20,7 @@ Result<std::int64_t> configured_account_id(sql::Connection& conn, std::string_vi
 }
 
 Result<CampaignRow> find_campaign(sql::Connection& conn, std::string_view name) {
-  auto stmt = conn.prepare("SELECT id, control FROM campaigns WHERE name = ?1");
+  auto stmt = conn.prepare("SELECT id, control FROM campaigns WHERE name = ?1 AND importing = 0");
   if (!stmt) return stmt.error();
   stmt->bind(1, name);
   auto row = stmt->step("looking up campaign");

@@ -251,7 +251,67 @@ CREATE INDEX recipients_contacted ON recipients (coalesce(user_id, resolved_user
   WHERE state = 'sending' OR state = 'retrying' OR state = 'sent' OR state = 'unknown';
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations{{{kVersion1, false}, {kVersion2, true}}};
+// Version 3: imports in chunks (storage/import.hpp). A campaign is written over many short
+// transactions, so that claims and records of running campaigns go on beside it; until its last
+// one commits it is `importing` and nothing sees it: the views below skip it, its counts row and
+// account links are only written by that last transaction, and a killed import leaves rows that
+// the next import purges. The views are recreated with the filter; their columns do not change.
+constexpr std::string_view kVersion3 = R"sql(
+ALTER TABLE campaigns ADD COLUMN importing INTEGER NOT NULL DEFAULT 0 CHECK (importing IN (0, 1));
+
+DROP VIEW campaign_status;
+CREATE VIEW campaign_status AS
+SELECT c.name AS campaign,
+       CASE WHEN c.control = 'cancelled' THEN 'cancelled'
+            WHEN n.pending + n.retrying + n.sending = 0 THEN 'done'
+            WHEN c.control = 'paused' THEN 'paused'
+            WHEN c.start_at > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) THEN 'scheduled'
+            ELSE 'active' END AS state,
+       n.total, n.pending, n.retrying, n.sending, n.sent, n.failed, n.skipped, n.unknown,
+       strftime('%Y-%m-%dT%H:%M:%SZ', c.created_at / 1000, 'unixepoch') AS created_at,
+       strftime('%Y-%m-%dT%H:%M:%SZ', n.last_sent_at / 1000, 'unixepoch') AS last_sent_at,
+       strftime('%Y-%m-%dT%H:%M:%SZ', n.finished_at / 1000, 'unixepoch') AS finished_at
+FROM campaigns c JOIN campaign_counts n ON n.campaign_id = c.id
+WHERE c.importing = 0
+ORDER BY c.id;
+
+DROP VIEW recipient_status;
+CREATE VIEW recipient_status AS
+SELECT c.name AS campaign,
+       r.username,
+       coalesce(r.user_id, r.resolved_user_id) AS user_id,
+       r.state,
+       r.reason,
+       r.attempts,
+       r.last_http_status,
+       r.last_error,
+       r.message_id,
+       strftime('%Y-%m-%dT%H:%M:%SZ', r.sent_at / 1000, 'unixepoch') AS sent_at,
+       strftime('%Y-%m-%dT%H:%M:%SZ', r.next_attempt_at / 1000, 'unixepoch') AS next_attempt_at
+FROM campaigns c CROSS JOIN recipients r
+  ON r.id BETWEEN c.first_recipient_id AND c.last_recipient_id AND +r.campaign_id = c.id
+WHERE c.importing = 0
+ORDER BY c.id, r.id;
+
+DROP VIEW failures;
+CREATE VIEW failures AS
+SELECT c.name AS campaign,
+       r.username,
+       coalesce(r.user_id, r.resolved_user_id) AS user_id,
+       r.state,
+       r.reason,
+       r.attempts,
+       r.last_http_status,
+       r.last_error,
+       r.message_id,
+       strftime('%Y-%m-%dT%H:%M:%SZ', r.sent_at / 1000, 'unixepoch') AS sent_at,
+       strftime('%Y-%m-%dT%H:%M:%SZ', r.next_attempt_at / 1000, 'unixepoch') AS next_attempt_at
+FROM recipients r JOIN campaigns c ON c.id = r.campaign_id
+WHERE (r.state = 'failed' OR r.state = 'unknown' OR r.state = 'retrying') AND c.importing = 0
+ORDER BY r.campaign_id, r.id;
+)sql";
+
+constexpr std::array<Migration, 3> kMigrations{{{kVersion1, false}, {kVersion2, true}, {kVersion3, false}}};
 
 }  // namespace
 

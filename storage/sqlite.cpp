@@ -169,18 +169,42 @@ Result<void> Connection::set_synchronous_full(bool full) {
   return {};
 }
 
+// ---- WriteTurns -------------------------------------------------------------------------------
+
+void WriteTurns::acquire() {
+  std::unique_lock lock(mutex_);
+  std::uint64_t const ticket = next_ticket_++;
+  turn_.wait(lock, [&] { return serving_ == ticket; });
+}
+
+void WriteTurns::release() {
+  {
+    std::lock_guard lock(mutex_);
+    ++serving_;
+  }
+  turn_.notify_all();
+}
+
+std::uint64_t WriteTurns::waiting() {
+  std::lock_guard lock(mutex_);
+  return next_ticket_ - serving_ - (next_ticket_ > serving_ ? 1 : 0);
+}
+
 // ---- Transaction ------------------------------------------------------------------------------
 
 Result<Transaction> Transaction::begin(Connection& conn, Durability durability, std::string_view what) {
   if (conn.in_transaction())
     return make_error(std::string(what) +
                       " failed: another write is still open on this database connection (an unfinished import?)");
+  WriteTurns* turn = conn.write_turns();
+  if (turn) turn->acquire();
+  Transaction tx(conn, turn);  // from here on, every early return ends the turn
   // The sync level is read when the transaction commits, so it is set just before it begins.
   if (auto r = conn.set_synchronous_full(durability == Durability::full); !r) return r.error();
   auto stmt = conn.prepare("BEGIN IMMEDIATE");
   if (!stmt) return stmt.error();
   if (auto r = stmt->run(what); !r) return r.error();
-  return Transaction(conn);
+  return tx;
 }
 
 Result<void> Transaction::commit(std::string_view what) {
@@ -189,15 +213,24 @@ Result<void> Transaction::commit(std::string_view what) {
   if (!stmt) return stmt.error();
   if (auto r = stmt->run(what); !r) return r.error();  // the destructor rolls back
   conn_ = nullptr;
+  end_turn();
   return {};
 }
 
 void Transaction::rollback() noexcept {
-  if (conn_ == nullptr) return;
-  // A failed statement may already have rolled SQLite back; ROLLBACK would then only report "no
-  // transaction is active", so it is issued only while one is open.
-  if (conn_->in_transaction()) sqlite3_exec(conn_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-  conn_ = nullptr;
+  if (conn_ != nullptr) {
+    // A failed statement may already have rolled SQLite back; ROLLBACK would then only report "no
+    // transaction is active", so it is issued only while one is open.
+    if (conn_->in_transaction()) sqlite3_exec(conn_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    conn_ = nullptr;
+  }
+  end_turn();
+}
+
+void Transaction::end_turn() noexcept {
+  if (turn_ == nullptr) return;
+  turn_->release();
+  turn_ = nullptr;
 }
 
 }  // namespace outreach::sql

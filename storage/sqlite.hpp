@@ -2,10 +2,12 @@
 // RAII over the SQLite C API, for storage/*.cpp only (SQLiteCpp's structure, our naming).
 // Nothing here throws: every call that can fail returns Result with SQLite's message and what we
 // were doing. Statements are prepared once per connection and cached by their SQL text.
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +22,26 @@ struct sqlite3_stmt;
 namespace outreach::sql {
 
 class Connection;
+
+/// First come, first served turns at the write lock for the connections of one process that share
+/// them: the daemon's event loop and its import thread. SQLite's own busy wait polls with sleeps of
+/// 1, 2, 5, 10… ms, so a writer can starve behind another that takes the lock again the moment it
+/// lets go — as an import does, chunk after chunk. A ticket queue bounds the event loop's wait by
+/// one of the import's transactions (storage/import.hpp). Other processes (the CLI) still meet
+/// SQLite's lock and busy_timeout as before.
+class WriteTurns {
+ public:
+  void acquire();
+  void release();
+  /// Transactions queued behind the one in progress (for tests and diagnostics).
+  std::uint64_t waiting();
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable turn_;
+  std::uint64_t next_ticket_ = 0;
+  std::uint64_t serving_ = 0;
+};
 
 /// A cached prepared statement, borrowed for one use: reset and unbound when it goes out of scope,
 /// so the next borrower starts clean. Text is bound by copy (SQLITE_TRANSIENT): a temporary string
@@ -100,6 +122,10 @@ class Connection {
   /// Sets PRAGMA synchronous only when it differs from the current setting (it is read at commit).
   Result<void> set_synchronous_full(bool full);
 
+  /// From now on every Transaction on this connection waits for its turn in `turns` first.
+  void share_write_turns(std::shared_ptr<WriteTurns> turns) { turns_ = std::move(turns); }
+  WriteTurns* write_turns() const { return turns_.get(); }
+
   sqlite3* handle() { return db_; }
   std::string const& path() const { return path_; }
 
@@ -113,6 +139,7 @@ class Connection {
   };
   std::unordered_map<std::string, sqlite3_stmt*, Hash, std::equal_to<>> cache_;
   std::optional<bool> synchronous_full_;
+  std::shared_ptr<WriteTurns> turns_;
 };
 
 /// How far a commit must reach before it returns (PRAGMA synchronous in WAL mode).
@@ -127,10 +154,14 @@ enum class Durability {
 /// BEGIN IMMEDIATE … COMMIT. Rolls back in its destructor unless committed; never throws.
 /// Refuses to nest: a second write on a connection with an open transaction (say, an import
 /// session still streaming) is an error rather than a silent part of the other transaction.
+/// On a connection that shares WriteTurns, begin() first waits for its turn, held until the end.
 class Transaction {
  public:
   static Result<Transaction> begin(Connection& conn, Durability durability, std::string_view what);
-  Transaction(Transaction&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
+  Transaction(Transaction&& other) noexcept : conn_(other.conn_), turn_(other.turn_) {
+    other.conn_ = nullptr;
+    other.turn_ = nullptr;
+  }
   Transaction(Transaction const&) = delete;
   Transaction& operator=(Transaction const&) = delete;
   Transaction& operator=(Transaction&&) = delete;
@@ -140,8 +171,10 @@ class Transaction {
   void rollback() noexcept;
 
  private:
-  explicit Transaction(Connection& conn) : conn_(&conn) {}
+  Transaction(Connection& conn, WriteTurns* turn) : conn_(&conn), turn_(turn) {}
+  void end_turn() noexcept;
   Connection* conn_;
+  WriteTurns* turn_;  ///< the turn this transaction holds, if its connection shares turns
 };
 
 }  // namespace outreach::sql

@@ -87,10 +87,12 @@ class PassMeter {
   std::int64_t next_report_ = kIntakeProgressBytes;
 };
 
-ByteSource file_source(fs::path const& path, PassMeter* meter = nullptr, bool csv = false) {
+/// `stop`, when set, ends the read early: the caller checks it before trusting what it read.
+ByteSource file_source(fs::path const& path, PassMeter* meter = nullptr, bool csv = false,
+                       std::atomic<bool> const* stop = nullptr) {
   auto file = std::make_shared<File>(open_file(path));
-  return [file, meter, csv](char* buffer, std::size_t capacity) -> std::size_t {
-    if (!*file) return 0;
+  return [file, meter, csv, stop](char* buffer, std::size_t capacity) -> std::size_t {
+    if (!*file || (stop && stop->load(std::memory_order_relaxed))) return 0;
     std::size_t const n = std::fread(buffer, 1, capacity, file->get());
     if (meter && n > 0) meter->add(csv, buffer, n);
     return n;
@@ -107,7 +109,7 @@ struct CsvSeen {
 /// recipients_csv is relative to the campaign file and must stay inside the watch directory, so a
 /// campaign cannot make the daemon read /etc/shadow or another tenant's files.
 Result<ByteSource> confined_csv(fs::path const& campaign_dir, fs::path const& root, std::string const& relative,
-                                PassMeter* meter, CsvSeen* seen) {
+                                PassMeter* meter, CsvSeen* seen, std::atomic<bool> const* stop) {
   const std::string label = "recipients_csv \"" + relative + "\"";
   if (relative.empty()) return make_error(label + " is empty");
   if (fs::path(relative).is_absolute()) return make_error(label + " must be a path relative to the campaign file");
@@ -134,17 +136,31 @@ Result<ByteSource> confined_csv(fs::path const& campaign_dir, fs::path const& ro
   }
   File probe = open_file(resolved);
   if (!probe) return make_error(label + " cannot be read");
-  return file_source(resolved, meter, /*csv=*/true);
+  return file_source(resolved, meter, /*csv=*/true, stop);
 }
 
 CampaignSources sources_for(fs::path const& file, fs::path const& csv_root, PassMeter* meter = nullptr,
-                            CsvSeen* seen = nullptr) {
+                            CsvSeen* seen = nullptr, std::atomic<bool> const* stop = nullptr) {
   CampaignSources sources;
-  sources.open_json = [file, meter] { return file_source(file, meter); };
-  sources.open_csv = [dir = file.parent_path(), csv_root, meter, seen](std::string const& relative) {
-    return confined_csv(dir, csv_root, relative, meter, seen);
+  sources.open_json = [file, meter, stop] { return file_source(file, meter, false, stop); };
+  sources.open_csv = [dir = file.parent_path(), csv_root, meter, seen, stop](std::string const& relative) {
+    return confined_csv(dir, csv_root, relative, meter, seen, stop);
   };
   return sources;
+}
+
+bool stop_requested(IntakeControl const& control) {
+  return control.stop != nullptr && control.stop->load(std::memory_order_relaxed);
+}
+
+IntakeResult interrupted(fs::path const& file, std::string campaign) {
+  IntakeResult out;
+  out.campaign = std::move(campaign);
+  out.interrupted = true;
+  out.summary = file.filename().string() +
+                ": import interrupted by the shutdown; the file stays in the watch directory and is imported at the "
+                "next start";
+  return out;
 }
 
 std::string problems_text(fs::path const& file, CampaignReport const& report) {
@@ -233,7 +249,7 @@ ValidationReport validate_campaign_file(fs::path const& file, fs::path const& cs
 }
 
 IntakeResult process_campaign_file(Database& db, fs::path const& file, fs::path const& watch_dir,
-                                   AccountNames const& accounts, TimePoint now, IntakeProgress const& progress) {
+                                   AccountNames const& accounts, TimePoint now, IntakeControl const& control) {
   // Whoever found it (start-up scan, rescan, reload, an event for an earlier writer), a file still
   // open for writing is not complete: its close brings it back (IN_CLOSE_WRITE).
   if (is_open_for_writing(file)) return wait_for_writer(file, {});
@@ -242,9 +258,10 @@ IntakeResult process_campaign_file(Database& db, fs::path const& file, fs::path 
   // Validate completely before opening a write transaction, so a bad file never holds the
   // database; only then stream the same recipients into the import. The first pass also
   // fingerprints the bytes; the second checks that it read the same ones.
-  PassMeter validation(IntakePass::validating, progress);
+  PassMeter validation(IntakePass::validating, control.progress);
   CsvSeen csv;
-  CampaignReport report = read_campaign(sources_for(file, watch_dir, &validation, &csv), accounts, {});
+  CampaignReport report = read_campaign(sources_for(file, watch_dir, &validation, &csv, control.stop), accounts, {});
+  if (stop_requested(control)) return interrupted(file, report.header.name);
   if (csv.busy) return wait_for_csv(file, report.header.name, csv.path);
   if (!report.problems.empty()) {
     // A writer that opened either file after the checks above explains a truncated read better
@@ -255,7 +272,7 @@ IntakeResult process_campaign_file(Database& db, fs::path const& file, fs::path 
   }
   const std::string hash = validation.content_hash();
 
-  auto session = begin_import(db, report.header, file.filename().string(), hash, now);
+  auto session = begin_import(db, report.header, file.filename().string(), hash, now, control.import);
   if (!session) {
     if (session.error().environmental) return keep_for_later(file, report.header.name, session.error());
     return reject(file, file.filename().string() + ": rejected: " + session.error().message + "\n",
@@ -265,13 +282,18 @@ IntakeResult process_campaign_file(Database& db, fs::path const& file, fs::path 
   out.campaign = report.header.name;
   if (!session->already_imported()) {
     std::optional<Error> add_error;
-    PassMeter import(IntakePass::importing, progress);
+    PassMeter import(IntakePass::importing, control.progress);
     CsvSeen csv_again;
-    CampaignReport second =
-        read_campaign(sources_for(file, watch_dir, &import, &csv_again), accounts, [&](ValidRecipient&& r) {
+    CampaignReport second = read_campaign(
+        sources_for(file, watch_dir, &import, &csv_again, control.stop), accounts, [&](ValidRecipient&& r) {
           if (add_error) return;
           if (auto added = session->add(r); !added) add_error = added.error();
         });
+    // Stopping: deleting the chunks now would hold up the shutdown; the next import does it.
+    if (stop_requested(control)) {
+      session->abandon();
+      return interrupted(file, report.header.name);
+    }
     // Someone wrote between the passes: what this pass read is not what was validated (it may be
     // a CSV half rewritten), so none of it is imported. The complete file is read next time.
     if (csv_again.busy) {
@@ -314,6 +336,10 @@ IntakeResult process_campaign_file(Database& db, fs::path const& file, fs::path 
 }
 
 bool IntakeWaitlist::report(fs::path const& file, IntakeResult const& result) {
+  if (result.interrupted) {
+    spdlog::info("{}", result.summary);
+    return false;
+  }
   if (result.waiting == IntakeWait::none) {
     waiting_.erase(file);
     if (result.accepted) spdlog::info("{}", result.summary);

@@ -1,7 +1,8 @@
 #pragma once
 // From a file in the watch directory to an imported campaign (README.md#campaign-files): validate while streaming,
-// import in one transaction, then move the file to accepted/ — or to rejected/ with a .error file
+// import (in chunks, invisible until the last), then move the file to accepted/ — or to rejected/ with a .error file
 // listing every problem. The daemon keeps running whatever the file holds.
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -11,6 +12,7 @@
 
 #include "core/campaign_validator.hpp"
 #include "core/time.hpp"
+#include "storage/import.hpp"
 
 namespace outreach {
 
@@ -42,6 +44,9 @@ struct IntakeResult {
   /// What the file waits for, the same text at every retry while nothing changed (the summary
   /// may differ: "imported" the first time, "imported before" after).
   std::string waiting_for;
+  /// The daemon is stopping: the file was left as it is, nothing imported (what an unfinished
+  /// import wrote is deleted before the next one), and it is read again at the next start.
+  bool interrupted = false;
 };
 
 /// The daemon's account of each processed file: which files wait in the watch directory and why,
@@ -67,19 +72,28 @@ class IntakeWaitlist {
 };
 
 /// Told every kIntakeProgressBytes read in each pass (validation, then import) how far the pass
-/// got. A million-row file keeps the event loop busy for seconds, so the daemon uses it to feed
-/// systemd's watchdog and to say what it is doing.
+/// got: a million-row file takes seconds, and the daemon says so in STATUS= and the log.
 enum class IntakePass { validating, importing };
 using IntakeProgress = std::function<void(IntakePass pass, std::int64_t bytes_read)>;
 inline constexpr std::int64_t kIntakeProgressBytes = 1 << 20;
 
+/// How the daemon's import thread drives one file.
+struct IntakeControl {
+  IntakeProgress progress;
+  /// Set by another thread to stop the file at the next read (IntakeResult::interrupted).
+  std::atomic<bool> const* stop = nullptr;
+  ImportOptions import;
+};
+
 /// Processes one campaign file. Never throws. Its identity is the SHA-256 of its bytes (and of its
 /// recipients_csv's): the same name and hash again is a no-op, the same name with another an error.
 /// A file (or recipients_csv) still open for writing, or one that changed between the passes, is
-/// left where it is (IntakeResult::waiting), never imported partially nor rejected for it.
+/// left where it is (IntakeResult::waiting), never imported partially nor rejected for it. The
+/// import is written in chunks (storage/import.hpp), so `db` may be a connection of its own on
+/// another thread than the one sending.
 IntakeResult process_campaign_file(Database& db, std::filesystem::path const& file,
                                    std::filesystem::path const& watch_dir, AccountNames const& accounts,
-                                   TimePoint now, IntakeProgress const& progress = {});
+                                   TimePoint now, IntakeControl const& control = {});
 
 /// Validates a file without importing it (`outreachd validate`): the problems as text, empty if valid.
 struct ValidationReport {

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "daemon/http/http_client.hpp"
+#include "daemon/runtime/campaign_importer.hpp"
 #include "daemon/runtime/clock.hpp"
 #include "daemon/runtime/control_socket.hpp"
 #include "daemon/runtime/logging.hpp"
@@ -25,6 +26,7 @@
 #include "storage/database.hpp"
 #include "storage/directory_lock.hpp"
 #include "storage/queue.hpp"
+#include "storage/sqlite.hpp"
 #include "storage/status.hpp"
 
 namespace outreach {
@@ -46,6 +48,15 @@ std::vector<ConfiguredAccount> configured_accounts(Config const& config) {
   std::vector<ConfiguredAccount> out;
   for (auto const& a : config.accounts) out.push_back({a.name, a.provider, a.effective_cap});
   return out;
+}
+
+/// Chunks of about 2 ms of inserts, each followed by 1 ms in which the CLI and an operator's
+/// sqlite3 can write (bench/bench_import.cpp measures both sides).
+ImportOptions daemon_import_options() {
+  ImportOptions options;
+  options.rows_per_transaction = 2000;
+  options.pause_between_chunks = std::chrono::milliseconds(1);
+  return options;
 }
 
 AccountNames account_names(Config const& config) {
@@ -76,6 +87,8 @@ struct Runtime::Parts {
   std::mt19937_64 rng;
   SystemdNotifier notifier;
   IntakeWaitlist intake_waitlist;  // before watch: its callbacks use it
+  std::unique_ptr<CampaignImporter> importer;
+  std::string importing;  ///< "importing big.json: 12 MiB read", for STATUS= while a file is read
   std::unique_ptr<WatchDir> watch;
   std::unique_ptr<ControlSocket> control;
 };
@@ -98,11 +111,21 @@ Runtime::Runtime(asio::io_context& io, Config config, RuntimeOptions options, Da
   workers_ = std::make_unique<WorkerRegistry>(io.get_executor(), std::move(env), [this](AccountConfig const& a) {
     return make_session(parts_->http, config_, a, db_, clock_);
   });
+  // The loop's writes and the import thread's chunks take turns, first come first served.
+  auto turns = std::make_shared<sql::WriteTurns>();
+  db_.connection().share_write_turns(turns);
+  parts_->importer = std::make_unique<CampaignImporter>(
+      io.get_executor(), db_.path(), turns,
+      [this](fs::path const& file, IntakeResult const& result) { imported(file, result); },
+      [this](fs::path const& file, IntakePass pass, std::int64_t bytes) { import_progress(file, pass, bytes); },
+      daemon_import_options());
   clock_.on_step([this](Duration step) { on_clock_step(step); });
 }
 
 Runtime::~Runtime() {
   clock_.on_step({});
+  parts_->importer.reset();  // joins the import thread: it shares the write turns with db_
+  db_.connection().share_write_turns(nullptr);
   workers_.reset();  // before the parts: a worker's session uses the HTTP client
 }
 
@@ -124,40 +147,56 @@ void Runtime::start() {
         for (auto const& file : parts_->intake_waitlist.waiting_on_other_files())
           if (is_regular_non_symlink(file)) intake(file);
       });
-  parts_->watch->start();  // also processes the files already there
+  // The loop turns from here on, so the watchdog is fed while the start-up scan's files import.
+  if (auto interval = parts_->notifier.watchdog_interval()) keep_watchdog(*interval);
   workers_->start_all();
+  parts_->watch->start();  // offers the files already there to the import thread
+  if (parts_->importer->busy() == 0) declare_ready();
+}
+
+/// READY=1 once the start-up scan is done: the files that were there when the daemon started are
+/// imported (or rejected, or left waiting), so `systemctl start` returns with them in the views.
+/// Running campaigns send meanwhile.
+void Runtime::declare_ready() {
+  if (ready_ || stopping_) return;
   parts_->notifier.ready();
   ready_ = true;
   refresh_status_now();
   spdlog::info("outreachd ready: {} accounts, watching {}", workers_->size(), config_.watch_dir);
-  if (auto interval = parts_->notifier.watchdog_interval()) keep_watchdog(*interval);
 }
 
 void Runtime::wake_all() { workers_->wake_all(); }
 
 std::size_t Runtime::requests_in_flight() const { return parts_->http.in_flight(); }
 
+std::size_t Runtime::imports_in_progress() const { return parts_->importer->busy(); }
+
 void Runtime::intake(fs::path const& file) {
   if (stopping_) return;
-  IntakeResult result = process_campaign_file(db_, file, config_.watch_dir, account_names(config_), clock_.now(),
-                                              [&](IntakePass pass, std::int64_t bytes) {
-                                                busy_importing(file, pass, bytes);
-                                              });
+  parts_->importer->offer({file, config_.watch_dir, account_names(config_), clock_.now()});
+}
+
+void Runtime::imported(fs::path const& file, IntakeResult const& result) {
+  parts_->importing.clear();
   if (parts_->intake_waitlist.report(file, result)) retry_intake_later();
   wake_all();
+  if (!ready_ && parts_->importer->busy() == 0) declare_ready();
   on_activity();
 }
 
-/// A big file holds the event loop for seconds (the import is one transaction, and no claim may
-/// join it), so the timers that feed systemd's watchdog cannot fire: feed it from here, and say
-/// what is going on. Before READY=1 the start-up scan may outlast TimeoutStartSec=: ask for more.
-void Runtime::busy_importing(fs::path const& file, IntakePass pass, std::int64_t bytes) {
-  auto& notifier = parts_->notifier;
-  if (!notifier.enabled()) return;
-  if (notifier.watchdog_interval()) notifier.watchdog();
-  if (!ready_) notifier.extend_start_timeout(std::chrono::seconds(30));
-  notifier.status((pass == IntakePass::validating ? "validating " : "importing ") + file.filename().string() + ": " +
-                  std::to_string(bytes >> 20) + " MiB read");
+/// A big file takes seconds to read twice (validation, then import): say so in STATUS= and, every
+/// 16 MiB, in the log. Before READY=1 every report goes out at once, with more start-up time
+/// asked for, since the start-up scan's files may outlast TimeoutStartSec=.
+void Runtime::import_progress(fs::path const& file, IntakePass pass, std::int64_t bytes) {
+  parts_->importing = std::string(pass == IntakePass::validating ? "validating " : "importing ") +
+                      file.filename().string() + ": " + std::to_string(bytes >> 20) + " MiB read";
+  if ((bytes >> 20) % 16 == 0) spdlog::info("{}", parts_->importing);
+  if (!ready_ && parts_->notifier.enabled()) {
+    parts_->notifier.extend_start_timeout(std::chrono::seconds(30));
+    refresh_status_now();
+    return;
+  }
+  on_activity();
 }
 
 /// A campaign file kept because the database failed (a full disk, say), or left waiting (for a
@@ -246,6 +285,7 @@ void Runtime::shutdown(std::string_view why) {
   parts_->signals.cancel();
   parts_->watchdog_timer.cancel();
   parts_->intake_retry_timer.cancel();
+  parts_->importer->request_stop();  // a file being read stays in the watch directory
   workers_->request_stop_all();
   // Long enough for the one exchange a worker may have out when the stop comes (connect, then
   // request: workers begin no new one after it), plus a margin to record it; shorter than the
@@ -302,7 +342,8 @@ void Runtime::on_activity() {
 void Runtime::refresh_status_now() {
   if (!parts_->notifier.enabled()) return;
   auto campaigns = read_campaign_status(db_);
-  parts_->notifier.status(status_line(campaigns ? *campaigns : std::vector<CampaignStatusRow>{}, workers_->lines()));
+  parts_->notifier.status(status_line(campaigns ? *campaigns : std::vector<CampaignStatusRow>{}, workers_->lines(),
+                                      parts_->importing));
 }
 
 void Runtime::keep_watchdog(Duration interval) {

@@ -73,13 +73,17 @@ class Runtime {
   /// HTTP requests started and not yet answered (an in-process test waits for them before it
   /// moves its clock).
   std::size_t requests_in_flight() const;
+  /// Campaign files offered to the import thread whose result the loop has not handled yet.
+  std::size_t imports_in_progress() const;
 
  private:
   struct Parts;
   void intake(std::filesystem::path const& file);
-  void busy_importing(std::filesystem::path const& file, IntakePass pass, std::int64_t bytes);
+  void imported(std::filesystem::path const& file, IntakeResult const& result);
+  void import_progress(std::filesystem::path const& file, IntakePass pass, std::int64_t bytes);
   void retry_intake_later();
   void rescan_watch_dir();
+  void declare_ready();
   void on_clock_step(Duration step);
   void listen_for_signals();
   void maybe_finish();

@@ -12,14 +12,16 @@ std::string hh_mm(TimePoint t) {
 
 }  // namespace
 
-std::string status_line(std::vector<CampaignStatusRow> const& campaigns, std::vector<AccountLine> const& accounts) {
+std::string status_line(std::vector<CampaignStatusRow> const& campaigns, std::vector<AccountLine> const& accounts,
+                        std::string_view activity) {
   std::int64_t active = 0, sent = 0, failed = 0;
   for (auto const& c : campaigns) {
     if (c.state == "active") ++active;
     sent += c.sent;
     failed += c.failed;
   }
-  std::string line = std::to_string(active) + (active == 1 ? " campaign" : " campaigns") + " active · " +
+  std::string line = activity.empty() ? std::string() : std::string(activity) + " · ";
+  line += std::to_string(active) + (active == 1 ? " campaign" : " campaigns") + " active · " +
                      std::to_string(sent) + " sent · " + std::to_string(failed) + " failed";
   for (auto const& a : accounts) {
     if (a.state == AccountState::capped && a.until && *a.until != TimePoint::max())

@@ -15,7 +15,9 @@ struct AccountLine {
   std::optional<TimePoint> until;
 };
 
-/// "2 campaigns active · 40 sent · 1 failed · gx-1 capped until 14:05 · tw-1 stopped".
-std::string status_line(std::vector<CampaignStatusRow> const& campaigns, std::vector<AccountLine> const& accounts);
+/// "2 campaigns active · 40 sent · 1 failed · gx-1 capped until 14:05 · tw-1 stopped", after
+/// `activity` when there is one ("importing big.json: 12 MiB read · 2 campaigns active · …").
+std::string status_line(std::vector<CampaignStatusRow> const& campaigns, std::vector<AccountLine> const& accounts,
+                        std::string_view activity = {});
 
 }  // namespace outreach

@@ -3,6 +3,8 @@
 // directory for later (README.md#the-watch-directory) — never imported from what was read so far,
 // nor rejected for being incomplete.
 #include <doctest/doctest.h>
+
+#include <atomic>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -38,7 +40,9 @@ struct Fixture {
   }
 
   IntakeResult process(std::string const& name, IntakeProgress const& progress = {}) {
-    return process_campaign_file(db, watch / name, watch, accounts, at(0), progress);
+    IntakeControl control;
+    control.progress = progress;
+    return process_campaign_file(db, watch / name, watch, accounts, at(0), control);
   }
   std::int64_t campaigns() { return query_int(db, "SELECT count(*) FROM campaigns"); }
 };
@@ -141,6 +145,38 @@ TEST_CASE("a recipients_csv that changes between the validation and the import p
   CHECK_MESSAGE(done.accepted, done.summary);
   CHECK(done.recipients == 6);
   CHECK(query_text(f.db, "SELECT text FROM recipients WHERE username = 'alice'").value_or("") == "Hi Alize");
+}
+
+TEST_CASE("a stop asked for during the import pass leaves the file in place and no campaign; the next start imports it") {
+  Fixture f;
+  const std::string notes(200'000, 'n');
+  std::string text = "username,first,notes\n";
+  for (int i = 0; i < 12; ++i) text += "user" + std::to_string(i) + ",U" + std::to_string(i) + "," + notes + "\n";
+  REQUIRE(text.size() > 2 * static_cast<std::size_t>(kIntakeProgressBytes));
+  write_file(f.watch / "people.csv", text);
+  write_file(f.watch / "from-csv.json", kCsvCampaign);
+
+  std::atomic<bool> stop{false};
+  IntakeControl control;
+  control.stop = &stop;
+  control.import.rows_per_transaction = 2;  // some chunks are committed before the stop
+  control.progress = [&](IntakePass pass, std::int64_t) {
+    if (pass == IntakePass::importing) stop = true;
+  };
+  IntakeResult stopped = process_campaign_file(f.db, f.watch / "from-csv.json", f.watch, f.accounts, at(0), control);
+  CHECK(stopped.interrupted);
+  CHECK_FALSE(stopped.accepted);
+  CHECK(stopped.summary.find("imported at the next start") != std::string::npos);
+  CHECK(query_int(f.db, "SELECT count(*) FROM recipients") > 0);  // chunks left for the next import to delete
+  CHECK(query_int(f.db, "SELECT count(*) FROM campaign_status") == 0);
+  CHECK(fs::exists(f.watch / "from-csv.json"));
+  CHECK_FALSE(fs::exists(f.watch / "rejected"));
+
+  IntakeResult done = f.process("from-csv.json");
+  CHECK_MESSAGE(done.accepted, done.summary);
+  CHECK(done.recipients == 12);
+  CHECK(query_int(f.db, "SELECT count(*) FROM recipients") == 12);
+  CHECK(query_int(f.db, "SELECT total FROM campaign_status") == 12);
 }
 
 TEST_CASE("the waitlist logs a waiting file once per reason, a closed file frees only campaigns waiting on another") {

@@ -204,8 +204,9 @@ class InProcessSetup {
         give_up = std::chrono::steady_clock::now() + 20s;
         continue;
       }
-      if (runtime_ && runtime_->requests_in_flight() > 0) {
-        if (std::chrono::steady_clock::now() > give_up) throw std::runtime_error("an HTTP request never finished");
+      if (waiting_for_other_threads()) {
+        if (std::chrono::steady_clock::now() > give_up)
+          throw std::runtime_error("an HTTP request or an import never finished");
         io.run_one_for(50ms);
         continue;
       }
@@ -228,16 +229,24 @@ class InProcessSetup {
     settle();
   }
 
-  /// Runs every handler that is ready, waiting (in real time, bounded) for HTTP answers.
+  /// Runs every handler that is ready, waiting (in real time, bounded) for HTTP answers and for
+  /// the import thread's results.
   void settle() {
     auto const give_up = std::chrono::steady_clock::now() + 20s;
     for (;;) {
       io.restart();
       if (io.poll() > 0) continue;
-      if (!runtime_ || runtime_->requests_in_flight() == 0) return;
-      if (std::chrono::steady_clock::now() > give_up) throw std::runtime_error("an HTTP request never finished");
+      if (!waiting_for_other_threads()) return;
+      if (std::chrono::steady_clock::now() > give_up)
+        throw std::runtime_error("an HTTP request or an import never finished");
       io.run_one_for(50ms);
     }
+  }
+
+  /// An HTTP answer (the simulator serves on this loop, but the socket is real) or an import's
+  /// result (posted from the import thread) is still to come.
+  bool waiting_for_other_threads() const {
+    return runtime_ && (runtime_->requests_in_flight() > 0 || runtime_->imports_in_progress() > 0);
   }
 
   /// Drops a campaign as an operator does (written under a temporary name, then renamed in), and

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -117,5 +118,75 @@ TEST_CASE("two processes claiming from one queue never share a recipient") {
   CHECK(std::set<std::int64_t>(all.begin(), all.end()).size() == static_cast<std::size_t>(n));
   auto db = open_db(dir);
   CHECK(query_int(db, "SELECT count(*) FROM recipients WHERE state = 'sent'") == n);
+  check_consistent(db);
+}
+
+TEST_CASE("write turns: a transaction on a connection that shares turns waits for the one in progress") {
+  TempDir dir;
+  auto turns = std::make_shared<sql::WriteTurns>();
+  auto a = open_db(dir);
+  auto b = open_db(dir);
+  a.connection().share_write_turns(turns);
+  b.connection().share_write_turns(turns);
+  add_accounts(a, {"a1"});
+  auto held = REQUIRE_OK(sql::Transaction::begin(a.connection(), sql::Durability::normal, "holding a turn"));
+  std::atomic<bool> began{false};
+  std::thread other([&] {
+    auto tx = sql::Transaction::begin(b.connection(), sql::Durability::normal, "waiting for a turn");
+    began = tx.has_value();
+    if (tx) (void)tx->commit("waiting for a turn");
+  });
+  // The other thread queues behind this turn instead of meeting SQLite's lock (which would fail it
+  // after busy_timeout): it cannot begin until the turn ends.
+  while (turns->waiting() == 0) std::this_thread::yield();
+  CHECK_FALSE(began.load());
+  REQUIRE_OK(held.commit("holding a turn"));
+  other.join();
+  CHECK(began.load());
+  CHECK(turns->waiting() == 0);
+}
+
+TEST_CASE("an import in chunks on one thread and claims on another, sharing turns: both finish, the queue is whole") {
+  TempDir dir;
+  auto turns = std::make_shared<sql::WriteTurns>();
+  {
+    auto db = open_db(dir);
+    add_accounts(db, {"a1"});
+    import_campaign(db, {.name = "running"}, numbered(300, "r"));
+  }
+  std::string import_error;
+  std::thread importer([&] {
+    auto db = Database::open(dir.db_path());
+    if (!db) {
+      import_error = db.error().message;
+      return;
+    }
+    db->connection().share_write_turns(turns);
+    auto session = begin_import(*db, header_of({.name = "big"}), "big.json", "h", at(0), ImportOptions{50});
+    if (!session) {
+      import_error = session.error().message;
+      return;
+    }
+    for (int i = 0; i < 20'000; ++i)
+      if (auto r = session->add(rec("big" + std::to_string(i))); !r) {
+        import_error = r.error().message;
+        return;
+      }
+    if (auto r = session->commit(); !r) import_error = r.error().message;
+  });
+  auto db = open_db(dir);
+  db.connection().share_write_turns(turns);
+  std::int64_t claimed = 0;
+  for (int i = 0; i < 300; ++i) {
+    auto c = REQUIRE_OK(claim_next(db, "a1", at(i)));
+    REQUIRE(c.has_value());
+    REQUIRE_OK(record_outcome(db, *c, Outcome::sent("m", 200), at(i)));
+    ++claimed;
+  }
+  importer.join();
+  CHECK(import_error.empty());
+  CHECK(claimed == 300);
+  CHECK(query_rows(db, "SELECT campaign, total, sent FROM campaign_status") ==
+        std::vector<std::vector<std::string>>{{"running", "300", "300"}, {"big", "20000", "0"}});
   check_consistent(db);
 }

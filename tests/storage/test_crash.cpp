@@ -72,7 +72,7 @@ void report(int fd, std::int64_t value) {
 
 }  // namespace
 
-TEST_CASE("SIGKILL in the middle of an import leaves no trace of it, committed imports are intact") {
+TEST_CASE("SIGKILL in the middle of an import leaves nothing visible and, once purged, no trace; committed imports are intact") {
   TempDir dir;
   {
     auto db = open_db(dir);
@@ -98,6 +98,13 @@ TEST_CASE("SIGKILL in the middle of an import leaves no trace of it, committed i
     CHECK(child.kill_and_reap());
   }
   auto db = open_db(dir);
+  // The chunks written before the kill are there, but nothing sees them.
+  CHECK(query_int(db, "SELECT count(*) FROM recipients") > 100);
+  CHECK(query_int(db, "SELECT count(*) FROM campaign_status") == 1);
+  CHECK(query_int(db, "SELECT count(*) FROM recipient_status") == 100);
+  CHECK(query_int(db, "SELECT count(*) FROM failures") == 0);
+  // What the daemon does before its first import deletes them.
+  CHECK(REQUIRE_OK(purge_unfinished_imports(db)) == 1);
   CHECK(query_int(db, "SELECT count(*) FROM campaigns") == 1);
   CHECK(query_int(db, "SELECT count(*) FROM recipients") == 100);
   check_consistent(db);
@@ -133,6 +140,10 @@ TEST_CASE("SIGKILL among back-to-back imports: every campaign is complete or abs
     CHECK(child.kill_and_reap());
   }
   auto db = open_db(dir);
+  // Visible campaigns are whole before anything is purged.
+  CHECK(query_int(db, "SELECT count(*) FROM campaign_status WHERE total != 300") == 0);
+  CHECK(query_int(db, "SELECT count(*) FROM recipient_status") == 300 * query_int(db, "SELECT count(*) FROM campaign_status"));
+  CHECK(REQUIRE_OK(purge_unfinished_imports(db)) <= 1);  // at most the import the kill interrupted
   for (auto k : committed)
     CHECK(query_int(db, "SELECT count(*) FROM campaigns WHERE name = 'c" + std::to_string(k) + "'") == 1);
   // No campaign is half there.

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "storage/operator.hpp"
+#include "storage/queue.hpp"
 #include "support.hpp"
 
 using namespace outreach;
@@ -210,5 +211,97 @@ TEST_CASE("a 20,000-recipient import streams through one session") {
   CHECK(summary.total == 18'000);
   CHECK(summary.duplicates == 2'000);
   CHECK(query_int(db, "SELECT count(*) FROM recipients WHERE state = 'pending'") == 18'000);
+  check_consistent(db);
+}
+
+// ---- chunks: the import beside running campaigns (README.md#importing-beside-running-campaigns) ----
+
+TEST_CASE("a chunked import is invisible until its last transaction: no view, claim or operator command sees it") {
+  TempDir dir;
+  auto db = open_db(dir);
+  add_accounts(db, {"a1"});
+  auto other = open_db(dir);  // an operator's sqlite3, or the daemon's event loop
+  auto session = REQUIRE_OK(begin_import(db, header_of({}), "c1.json", "h", at(0), ImportOptions{3}));
+  // Three chunks of three, committed; no chunk is open now (an open one holds the write lock).
+  for (int i = 0; i < 9; ++i) REQUIRE_OK(session.add(rec("user" + std::to_string(i))));
+  CHECK(query_int(other, "SELECT count(*) FROM recipients") == 9);
+  CHECK(query_int(other, "SELECT count(*) FROM campaign_status") == 0);
+  CHECK(query_int(other, "SELECT count(*) FROM recipient_status") == 0);
+  CHECK(query_int(other, "SELECT count(*) FROM failures") == 0);
+  CHECK(query_int(other, "SELECT count(*) FROM campaign_accounts") == 0);
+  CHECK_FALSE(REQUIRE_OK(claim_next(other, "a1", at(1))).has_value());
+  CHECK(error_of(pause_campaign(other, "c1")) == "unknown campaign 'c1'");
+  REQUIRE_OK(session.add(rec("user9")));
+  auto summary = REQUIRE_OK(session.commit());
+  CHECK(summary.total == 10);
+  CHECK(query_int(other, "SELECT total * 100 + pending FROM campaign_status") == 1010);
+  CHECK(query_int(other, "SELECT count(*) FROM recipient_status") == 10);
+  CHECK(REQUIRE_OK(claim_next(other, "a1", at(1))).has_value());
+  check_consistent(other);
+}
+
+TEST_CASE("duplicates collapse and the suppression list applies across chunk boundaries") {
+  TempDir dir;
+  auto db = open_db(dir);
+  add_accounts(db, {"a1"});
+  REQUIRE_OK(suppress(db, std::vector<std::string>{"mallory"}, at(0)));
+  auto session = REQUIRE_OK(begin_import(db, header_of({}), "c1.json", "h", at(0), ImportOptions{2}));
+  for (auto const& r : {rec("alice"), rec("bob", "7"), rec("carol"), rec("ALICE"), rec("", "7"), rec("Mallory"),
+                        rec("dave"), rec("carol", "9")})
+    REQUIRE_OK(session.add(r));
+  auto summary = REQUIRE_OK(session.commit());
+  CHECK(summary.total == 5);
+  CHECK(summary.duplicates == 3);
+  CHECK(summary.suppressed == 1);
+  CHECK(query_rows(db, "SELECT username, state FROM recipient_status") ==
+        std::vector<std::vector<std::string>>{
+            {"alice", "pending"}, {"bob", "pending"}, {"carol", "pending"}, {"Mallory", "skipped"}, {"dave", "pending"}});
+  check_consistent(db);
+}
+
+TEST_CASE("a failed chunked import deletes the chunks it wrote; an abandoned one leaves them to the next import") {
+  TempDir dir;
+  auto db = open_db(dir);
+  add_accounts(db, {"a1"});
+  import_campaign(db, {.name = "done"}, numbered(4, "d"));
+  {  // a bad row after two chunks: rolled back, and the chunks deleted
+    auto session = REQUIRE_OK(begin_import(db, header_of({}), "c1.json", "h", at(0), ImportOptions{2}));
+    for (int i = 0; i < 5; ++i) REQUIRE_OK(session.add(rec("user" + std::to_string(i))));
+    CHECK(error_of(session.add(ValidRecipient{"", "", "text"})).find("neither") != std::string::npos);
+    CHECK(error_of(session.commit()).find("neither") != std::string::npos);
+  }
+  CHECK(query_int(db, "SELECT count(*) FROM recipients") == 4);
+  CHECK(query_int(db, "SELECT count(*) FROM campaigns") == 1);
+  {  // a daemon stopping: the chunks stay, invisible
+    auto session = REQUIRE_OK(begin_import(db, header_of({}), "c1.json", "h", at(0), ImportOptions{2}));
+    for (int i = 0; i < 5; ++i) REQUIRE_OK(session.add(rec("user" + std::to_string(i))));
+    session.abandon();
+  }
+  CHECK(query_int(db, "SELECT count(*) FROM recipients") == 8);
+  CHECK(query_int(db, "SELECT count(*) FROM campaign_status") == 1);
+  // The same name again deletes them first, whatever the file holds now.
+  auto summary = import_campaign(db, {.hash = "other"}, numbered(3));
+  CHECK(summary.total == 3);
+  CHECK_FALSE(summary.already_imported);
+  CHECK(query_int(db, "SELECT count(*) FROM recipients") == 7);
+  check_consistent(db);
+}
+
+TEST_CASE("purge_unfinished_imports deletes every unfinished import and nothing else") {
+  TempDir dir;
+  auto db = open_db(dir);
+  add_accounts(db, {"a1"});
+  import_campaign(db, {.name = "first"}, numbered(3, "f"));
+  for (std::string name : {"x", "y"}) {
+    auto session = REQUIRE_OK(begin_import(db, header_of({.name = name}), name + ".json", "h", at(0), ImportOptions{4}));
+    for (int i = 0; i < 9; ++i) REQUIRE_OK(session.add(rec(name + std::to_string(i))));
+    session.abandon();
+  }
+  import_campaign(db, {.name = "last"}, numbered(2, "l"));
+  CHECK(REQUIRE_OK(purge_unfinished_imports(db)) == 2);
+  CHECK(REQUIRE_OK(purge_unfinished_imports(db)) == 0);
+  CHECK(query_rows(db, "SELECT campaign, total FROM campaign_status") ==
+        std::vector<std::vector<std::string>>{{"first", "3"}, {"last", "2"}});
+  CHECK(query_int(db, "SELECT count(*) FROM recipients") == 5);
   check_consistent(db);
 }
