@@ -5,7 +5,9 @@
 //   "users[3].id" or "faults[0].nth[1]" (or says the text is not valid JSON);
 // - a parsed scenario keeps the documented rules (valid unique usernames and ids, refusal codes,
 //   ranges that fit below 2^64, at most one trigger per fault, statuses and rates in range,
-//   positive windows and delays, unique account names and tokens, faults naming known accounts);
+//   positive windows and delays, unique account names and tokens, faults naming known accounts,
+//   replies of existing users with a text, a delay of at most 365d, a DM number >= 1 and known
+//   accounts, x_api scopes that are X scopes and listed once);
 // - a parsed scenario round-trips: written back as scenario JSON, it parses to the same values.
 #include <boost/json.hpp>
 
@@ -60,6 +62,13 @@ std::string serialize(Scenario const& s) {
                    {"can_dm", u.can_dm},     {"refusal_code", u.refusal_code}, {"protected", u.protected_account},
                    {"suspended", u.suspended}};
     if (!u.id.empty()) o["id"] = u.id;
+    json::array replies;
+    for (auto const& r : u.replies) {
+      json::object reply{{"after", format_duration(r.after)}, {"text", r.text}, {"dm", r.dm}};
+      if (!r.account.empty()) reply["account"] = r.account;
+      replies.emplace_back(std::move(reply));
+    }
+    if (!replies.empty()) o["replies"] = std::move(replies);
     users.emplace_back(std::move(o));
   }
   root["users"] = std::move(users);
@@ -78,6 +87,9 @@ std::string serialize(Scenario const& s) {
     if (a.provider == ProviderKind::x_api) {
       o["access_token"] = a.access_token;
       o["refresh_token"] = a.refresh_token;
+      json::array scopes;
+      for (auto const& scope : a.scopes) scopes.emplace_back(scope);
+      o["scopes"] = std::move(scopes);
     } else {
       o["token"] = a.token;
     }
@@ -130,9 +142,14 @@ std::string serialize(Scenario const& s) {
 
 bool same(Scenario const& a, Scenario const& b) {
   auto users = [](Scenario const& s) {
-    std::vector<std::tuple<std::string, std::string, std::string, bool, bool, int, bool, bool>> out;
-    for (auto const& u : s.users)
-      out.emplace_back(u.username, u.id, u.name, u.exists, u.can_dm, u.refusal_code, u.protected_account, u.suspended);
+    using Reply = std::tuple<Duration, std::string, std::uint64_t, std::string>;
+    std::vector<std::tuple<std::string, std::string, std::string, bool, bool, int, bool, bool, std::vector<Reply>>> out;
+    for (auto const& u : s.users) {
+      std::vector<Reply> replies;
+      for (auto const& r : u.replies) replies.emplace_back(r.after, r.text, r.dm, r.account);
+      out.emplace_back(u.username, u.id, u.name, u.exists, u.can_dm, u.refusal_code, u.protected_account, u.suspended,
+                       std::move(replies));
+    }
     return out;
   };
   auto ranges = [](Scenario const& s) {
@@ -142,11 +159,11 @@ bool same(Scenario const& a, Scenario const& b) {
   };
   auto accounts = [](Scenario const& s) {
     std::vector<std::tuple<std::string, ProviderKind, std::string, std::string, std::string, std::string, std::string,
-                           std::uint64_t, SimAccountState>>
+                           std::uint64_t, SimAccountState, std::vector<std::string>>>
         out;
     for (auto const& a : s.accounts)
       out.emplace_back(a.name, a.provider, a.token, a.access_token, a.refresh_token, a.user_id, a.username, a.daily_cap,
-                       a.state);
+                       a.state, a.scopes);
     return out;
   };
   auto settings = [](SimProviderSettings const& p) {
@@ -205,6 +222,20 @@ void check_rules(Scenario const& s) {
     FUZZ_CHECK(account_names.insert(a.name).second, "duplicate account " + a.name);
     FUZZ_CHECK(!a.user_id.empty(), "");
     FUZZ_CHECK(a.provider == ProviderKind::x_api ? !a.access_token.empty() : !a.token.empty(), "account without token");
+    std::set<std::string> scopes;
+    for (auto const& scope : a.scopes) {
+      FUZZ_CHECK(scopes.insert(scope).second, "scope listed twice: " + scope);
+      FUZZ_CHECK(!scope.empty() && scope.find(' ') == std::string::npos, fuzz::show(scope));
+    }
+  }
+  for (auto const& u : s.users) {
+    FUZZ_CHECK(u.replies.empty() || u.exists, "replies of a user that does not exist");
+    for (auto const& r : u.replies) {
+      FUZZ_CHECK(!r.text.empty(), "a reply without text");
+      FUZZ_CHECK(r.after >= Duration{0} && r.after <= std::chrono::days(365), "reply delay " + format_duration(r.after));
+      FUZZ_CHECK(r.dm >= 1, "reply dm");
+      if (!r.account.empty()) FUZZ_CHECK(account_names.contains(r.account), "reply names an unknown account");
+    }
   }
   for (auto const* p : {&s.getxapi, &s.twitterapi_io, &s.tweetapi}) {
     for (auto const& k : p->api_keys) FUZZ_CHECK(!k.key.empty(), "");

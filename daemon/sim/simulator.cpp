@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
+#include <iterator>
 
 #include "daemon/sim/simulator_internal.hpp"
 
@@ -200,6 +201,7 @@ HttpResponse render_fault(Dialect const& dialect, SimFault const& fault, TimePoi
     case SimFaultKind::proxy_error: return dialect.proxy_error(fault.status);
     case SimFaultKind::cannot_dm: return dialect.cannot_dm(fault.code);
     case SimFaultKind::slow:
+    case SimFaultKind::drop_before_delivery:  // never answered: finish() closes the connection
     case SimFaultKind::drop_after_delivery:
     case SimFaultKind::close_mid_body:
     case SimFaultKind::malformed_json: break;
@@ -210,7 +212,10 @@ HttpResponse render_fault(Dialect const& dialect, SimFault const& fault, TimePoi
 ServerReply finish(Dialect const& dialect, FaultPlan const& plan, HttpResponse response) {
   ServerReply reply;
   reply.delay = plan.delay;
-  if (plan.after_processing()) {
+  if (plan.fault && plan.fault->kind == SimFaultKind::drop_before_delivery) {
+    // The request was read and left unprocessed (nothing delivered, no token rotated).
+    reply.action = ServerReply::Action::drop_after_request;
+  } else if (plan.after_processing()) {
     switch (plan.fault->kind) {
       case SimFaultKind::drop_after_delivery: reply.action = ServerReply::Action::drop_after_request; break;
       case SimFaultKind::close_mid_body: reply.action = ServerReply::Action::close_mid_body; break;
@@ -224,6 +229,52 @@ ServerReply finish(Dialect const& dialect, FaultPlan const& plan, HttpResponse r
   }
   reply.response = std::move(response);
   return reply;
+}
+
+std::optional<HttpResponse> inbox_refusal(Dialect const& dialect, AccountRuntime const& account) {
+  switch (account.state) {
+    case SimAccountState::ok:
+    case SimAccountState::automated: return std::nullopt;  // 226 refuses writes, not reads
+    case SimAccountState::expired: return dialect.session_invalid();
+    case SimAccountState::locked:
+    case SimAccountState::suspended: return dialect.account_error(account.state);
+  }
+  return std::nullopt;
+}
+
+// ---- inbox ----------------------------------------------------------------------------------
+
+namespace {
+constexpr std::uint64_t kCursorMask = 0x5BD1E9955BD1E995ULL;
+constexpr std::uint64_t kMessageIdBase = 7000000000000000000ULL;
+}  // namespace
+
+std::string inbox_cursor(std::uint64_t before) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "c%016llx", static_cast<unsigned long long>(before ^ kCursorMask));
+  return buf;
+}
+
+std::optional<std::uint64_t> parse_inbox_cursor(std::string_view cursor) {
+  if (cursor.size() != 17 || cursor[0] != 'c') return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : cursor.substr(1)) {
+    int d = -1;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    if (d < 0) return std::nullopt;
+    v = (v << 4) | static_cast<std::uint64_t>(d);
+  }
+  v ^= kCursorMask;
+  if (v == 0) return std::nullopt;
+  return v;
+}
+
+std::string message_id_for(std::uint64_t number) { return std::to_string(kMessageIdBase + number); }
+
+std::string conversation_id(std::string const& a, std::string const& b) {
+  const bool a_first = a.size() < b.size() || (a.size() == b.size() && a < b);
+  return a_first ? a + "-" + b : b + "-" + a;
 }
 
 void add_recipient(RequestInfo& info, std::string_view raw, std::optional<UserView> const& user) {
@@ -256,6 +307,7 @@ SimState::SimState(Scenario s, SimClock c) : scenario(std::move(s)), clock(std::
     if (a.provider == ProviderKind::x_api && a.state == SimAccountState::expired) rt.state = SimAccountState::ok;
     accounts.push_back(std::move(rt));
   }
+  inboxes.resize(accounts.size());
   fault_seen.assign(scenario.faults.size(), 0);
   fault_fired.assign(scenario.faults.size(), 0);
 }
@@ -423,6 +475,11 @@ SimMessage const& SimState::deliver(ProviderKind provider, AccountRuntime& accou
   }
   ++account.daily.count;
 
+  // Replies that fell due before this DM get the smaller numbers, so ids follow creation times.
+  release_replies();
+  const std::uint64_t number = ++message_numbers;
+  const std::size_t index = index_of(account);
+
   SimMessage m;
   m.seq = messages.size() + 1;
   m.provider = provider;
@@ -431,14 +488,67 @@ SimMessage const& SimState::deliver(ProviderKind provider, AccountRuntime& accou
   m.recipient_id = recipient.id;
   m.recipient_username = recipient.username;
   m.text = std::move(text);
-  // Snowflake-looking ids, unique per simulator run.
-  m.message_id = std::to_string(7000000000000000000ULL + m.seq);
+  // Snowflake-looking ids, unique per simulator run, larger for later messages.
+  m.message_id = message_id_for(number);
   m.time = now();
   if (!delivered_pairs.emplace(m.recipient_id, m.text).second) ++duplicates;
   ++delivered[static_cast<std::size_t>(provider)];
+  inboxes[index].push_back(InboxMessage{number, m.time, false, m.recipient_id, m.recipient_username, m.text});
+
+  // Scripted replies of a listed user: the n-th DM from this account starts their clocks.
+  if (auto it = user_by_id.find(recipient.id); it != user_by_id.end()) {
+    auto const& user = scenario.users[it->second];
+    if (!user.replies.empty()) {
+      const auto received = ++dms_received[{index, recipient.id}];
+      for (auto const& reply : user.replies) {
+        if (reply.dm != received || (!reply.account.empty() && reply.account != account.config->name)) continue;
+        pending_replies.push_back(
+            PendingReply{m.time + reply.after, ++replies_scheduled, index, user.id, user.username, reply.text});
+      }
+    }
+  }
+
   messages.push_back(std::move(m));
   if (sink) sink(messages.back());
   return messages.back();
+}
+
+void SimState::release_replies() {
+  if (pending_replies.empty()) return;
+  const auto t = now();
+  auto due_end = std::stable_partition(pending_replies.begin(), pending_replies.end(),
+                                       [t](PendingReply const& p) { return p.due <= t; });
+  if (due_end == pending_replies.begin()) return;
+  std::vector<PendingReply> due(std::make_move_iterator(pending_replies.begin()), std::make_move_iterator(due_end));
+  pending_replies.erase(pending_replies.begin(), due_end);
+  std::sort(due.begin(), due.end(), [](PendingReply const& a, PendingReply const& b) {
+    return a.due != b.due ? a.due < b.due : a.order < b.order;
+  });
+  for (auto& p : due) {
+    inboxes[p.account].push_back(
+        InboxMessage{++message_numbers, p.due, true, std::move(p.user_id), std::move(p.username), std::move(p.text)});
+    ++replies_released;
+  }
+}
+
+InboxPage SimState::inbox_page(AccountRuntime const& account, std::uint64_t before, std::size_t limit) {
+  release_replies();
+  auto const& inbox = inboxes[index_of(account)];
+  // Numbers grow along the vector: everything below `before` ends at the first number >= before.
+  auto end = before == 0 ? inbox.end()
+                         : std::lower_bound(inbox.begin(), inbox.end(), before,
+                                            [](InboxMessage const& m, std::uint64_t b) { return m.id < b; });
+  InboxPage page;
+  auto it = end;
+  while (it != inbox.begin() && page.messages.size() < limit) {
+    --it;
+    page.messages.push_back(&*it);
+  }
+  if (it != inbox.begin() && !page.messages.empty()) {
+    page.has_more = true;
+    page.next_before = page.messages.back()->id;
+  }
+  return page;
 }
 
 std::string SimState::new_token(std::string_view kind) {
@@ -536,8 +646,9 @@ json::object stats_object(SimState const& s) {
     r["send"] = row[static_cast<std::size_t>(SimEndpoint::send)];
     r["lookup"] = row[static_cast<std::size_t>(SimEndpoint::lookup)];
     r["token"] = row[static_cast<std::size_t>(SimEndpoint::token)];
+    r["inbox"] = row[static_cast<std::size_t>(SimEndpoint::inbox)];
     r["other"] = row[static_cast<std::size_t>(SimEndpoint::any)];
-    r["total"] = row[0] + row[1] + row[2] + row[3];
+    r["total"] = row[0] + row[1] + row[2] + row[3] + row[4];
     requests[to_string(p)] = std::move(r);
     delivered[to_string(p)] = s.delivered[static_cast<std::size_t>(p)];
     delivered_total += s.delivered[static_cast<std::size_t>(p)];
@@ -574,6 +685,7 @@ json::object stats_object(SimState const& s) {
   out["requests"] = std::move(requests);
   out["delivered"] = std::move(delivered);
   out["duplicates"] = s.duplicates;
+  out["replies"] = json::object{{"scheduled", s.replies_scheduled}, {"released", s.replies_released}};
   out["statuses"] = std::move(statuses);
   out["faults"] = std::move(faults);
   out["accounts"] = std::move(accounts);
@@ -599,9 +711,28 @@ ServerReply handle_sim(SimState& s, HttpRequest const& request, Target const& ta
     }
     return plain_json(200, out);
   }
+  if (target.path == "/inbox") {
+    auto name = param(target.query, "account");
+    if (!name || name->empty()) return plain_json(400, json::object{{"error", "give ?account=NAME (a scenario account)"}});
+    AccountRuntime const* account = nullptr;
+    for (auto const& a : s.accounts)
+      if (a.config->name == *name) account = &a;
+    if (!account) return plain_json(404, json::object{{"error", "no scenario account is named " + *name}});
+    s.release_replies();
+    json::array out;
+    for (auto const& m : s.inboxes[s.index_of(*account)]) {
+      out.push_back(json::object{{"message_id", message_id_for(m.id)},
+                                 {"time", iso_time_ms(m.time)},
+                                 {"direction", m.incoming ? "in" : "out"},
+                                 {"user_id", m.user_id},
+                                 {"username", m.username},
+                                 {"text", m.text}});
+    }
+    return plain_json(200, out);
+  }
   if (target.path == "/stats") return plain_json(200, stats_object(s));
   if (target.path == "/health") return plain_json(200, json::object{{"status", "ok"}});
-  return plain_json(404, json::object{{"error", "unknown simulator endpoint; try /_sim/messages or /_sim/stats"}});
+  return plain_json(404, json::object{{"error", "unknown simulator endpoint; try /_sim/messages, /_sim/inbox or /_sim/stats"}});
 }
 
 }  // namespace

@@ -5,8 +5,10 @@
 // it, so tests can drive the whole contract without a socket.
 //
 // Paths: /getxapi/..., /twitterapi_io/..., /tweetapi/..., /x_api/... (each provider's own paths
-// after its prefix), plus GET /_sim/messages and GET /_sim/stats. Deterministic: time comes from
-// the injected clock, fault rates from the scenario's seed. Not thread-safe: call from one thread
+// after its prefix), plus GET /_sim/messages, /_sim/inbox and /_sim/stats. GetXAPI and x_api also
+// serve each account's DM inbox: the DMs it accepted plus the scenario's scripted replies once due.
+// Deterministic: time comes from the injected clock (message times, when replies fall due), fault
+// rates from the scenario's seed. Not thread-safe: call from one thread
 // (the server's io_context thread).
 #include <cstdint>
 #include <functional>

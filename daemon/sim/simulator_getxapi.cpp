@@ -1,6 +1,9 @@
 // GetXAPI as the simulator serves it (docs/providers.md#getxapi): Bearer API key, the X session as
 // `auth_token` in the body, `{"error": "..."}` for every failure, 502 when X refuses the action.
+// POST /twitter/dm/list serves the account's inbox (docs/simulator.md#inboxes).
+#include <algorithm>
 #include <boost/json.hpp>
+#include <string>
 
 #include "daemon/sim/simulator_internal.hpp"
 
@@ -126,6 +129,77 @@ ServerReply lookup(SimState& s, GetxapiDialect const& d, Target const& target, b
                 json_response(200, json::object{{"status", "success"}, {"msg", ""}, {"data", user_json(*user)}}));
 }
 
+constexpr std::size_t kDefaultPageSize = 50;
+constexpr std::size_t kMaxPageSize = 100;
+
+/// `count`: a whole number (a string of digits is read too); below 1 refused, above 100 capped.
+std::optional<std::size_t> page_size(json::value const& v) {
+  std::uint64_t n = 0;
+  if (v.is_uint64()) {
+    n = v.as_uint64();
+  } else if (v.is_int64()) {
+    if (v.as_int64() < 1) return std::nullopt;
+    n = static_cast<std::uint64_t>(v.as_int64());
+  } else if (v.is_string() && is_decimal_id(v.as_string())) {
+    for (char c : v.as_string()) n = std::min<std::uint64_t>(n * 10 + static_cast<std::uint64_t>(c - '0'), kMaxPageSize + 1);
+  } else {
+    return std::nullopt;
+  }
+  if (n < 1) return std::nullopt;
+  return static_cast<std::size_t>(std::min<std::uint64_t>(n, kMaxPageSize));
+}
+
+/// POST /twitter/dm/list {auth_token, cursor?, count?}: the account's DMs, newest first.
+ServerReply dm_list(SimState& s, GetxapiDialect const& d, HttpRequest const& request) {
+  auto body = parse_body_object(request.body);
+  if (!body) return finish(d, {}, d.error(400, "Invalid JSON body"));
+  auto token = string_field(*body, "auth_token");
+  if (!token) return finish(d, {}, d.error(400, "Missing required field: auth_token"));
+  std::uint64_t before = 0;
+  if (auto it = body->find("cursor"); it != body->end() && !it->value().is_null()) {
+    if (!it->value().is_string()) return finish(d, {}, d.error(400, "cursor must be a string"));
+    std::string_view cursor = it->value().as_string();
+    if (!cursor.empty()) {
+      auto parsed = parse_inbox_cursor(cursor);
+      if (!parsed) return finish(d, {}, d.error(400, "Invalid cursor"));
+      before = *parsed;
+    }
+  }
+  std::size_t count = kDefaultPageSize;
+  if (auto it = body->find("count"); it != body->end() && !it->value().is_null()) {
+    auto size = page_size(it->value());
+    if (!size) return finish(d, {}, d.error(400, "count must be a positive integer"));
+    count = *size;
+  }
+
+  AccountRuntime* account = s.account_by_token(ProviderKind::getxapi, *token);
+  if (!account || account->state == SimAccountState::expired) return finish(d, {}, d.session_invalid());
+
+  RequestInfo info{ProviderKind::getxapi, SimEndpoint::inbox, account, {}};
+  auto plan = s.plan_faults(info);
+  if (plan.before_processing()) return finish(d, plan, render_fault(d, *plan.fault, s.now()));
+  if (auto refusal = inbox_refusal(d, *account)) return finish(d, plan, std::move(*refusal));
+
+  auto page = s.inbox_page(*account, before, count);
+  auto const& self = account->config->user_id;
+  json::array messages;
+  for (auto const* m : page.messages) {
+    messages.push_back(json::object{{"id", message_id_for(m->id)},
+                                    {"createdAt", iso_time_ms(m->time)},
+                                    {"senderId", m->incoming ? m->user_id : self},
+                                    {"recipientId", m->incoming ? self : m->user_id},
+                                    {"text", m->text},
+                                    {"media", nullptr}});
+  }
+  const std::size_t message_count = messages.size();
+  json::object out{{"userId", self},
+                   {"message_count", message_count},
+                   {"has_more", page.has_more},
+                   {"next_cursor", page.has_more ? json::value(inbox_cursor(page.next_before)) : json::value(nullptr)},
+                   {"messages", std::move(messages)}};
+  return finish(d, plan, json_response(200, out));
+}
+
 }  // namespace
 
 ServerReply handle_getxapi(SimState& s, HttpRequest const& request, Target const& target) {
@@ -133,13 +207,18 @@ ServerReply handle_getxapi(SimState& s, HttpRequest const& request, Target const
   const bool is_send = target.path == "/twitter/dm/send";
   const bool is_info = target.path == "/twitter/user/info";
   const bool is_info_by_id = target.path == "/twitter/user/info_by_id";
+  const bool is_list = target.path == "/twitter/dm/list";
   count_request(s, ProviderKind::getxapi,
-                is_send ? SimEndpoint::send : (is_info || is_info_by_id) ? SimEndpoint::lookup : SimEndpoint::any);
-  if (!is_send && !is_info && !is_info_by_id) return finish(d, {}, d.error(404, "Not found"));
-  if (request.method != (is_send ? "POST" : "GET")) return finish(d, {}, d.error(405, "Method not allowed"));
+                is_send                      ? SimEndpoint::send
+                : is_list                    ? SimEndpoint::inbox
+                : (is_info || is_info_by_id) ? SimEndpoint::lookup
+                                             : SimEndpoint::any);
+  if (!is_send && !is_list && !is_info && !is_info_by_id) return finish(d, {}, d.error(404, "Not found"));
+  if (request.method != (is_send || is_list ? "POST" : "GET")) return finish(d, {}, d.error(405, "Method not allowed"));
   if (auto refusal = s.check_api_key(ProviderKind::getxapi, s.scenario.getxapi, d, bearer_token(request)))
     return finish(d, {}, std::move(*refusal));
   if (is_send) return send(s, d, request);
+  if (is_list) return dm_list(s, d, request);
   return lookup(s, d, target, is_info_by_id);
 }
 

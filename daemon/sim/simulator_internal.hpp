@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <random>
 #include <set>
@@ -115,6 +116,41 @@ struct FaultPlan {
   bool before_processing() const { return fault && !after_processing(); }
 };
 
+/// One message in an account's DM inbox: a DM it sent (accepted by the simulator) or a scripted reply.
+struct InboxMessage {
+  std::uint64_t id = 0;  ///< the number behind the message id (7000000000000000000 + id): later = larger
+  TimePoint time{};
+  bool incoming = false;  ///< true: from `user_id` to the account; false: from the account to `user_id`
+  std::string user_id;    ///< the other participant
+  std::string username;
+  std::string text;
+};
+
+/// A scripted reply waiting for its time (SimReply), released into the account's inbox when due.
+struct PendingReply {
+  TimePoint due{};
+  std::uint64_t order = 0;  ///< scheduling order, breaks ties between equal `due`s
+  std::size_t account = 0;  ///< index into SimState::accounts
+  std::string user_id;
+  std::string username;
+  std::string text;
+};
+
+/// One page of an account's inbox, newest first.
+struct InboxPage {
+  std::vector<InboxMessage const*> messages;
+  bool has_more = false;
+  std::uint64_t next_before = 0;  ///< when has_more: the next page holds messages with smaller ids
+};
+
+/// Opaque pagination cursors over message numbers (the same form for GetXAPI and x_api).
+std::string inbox_cursor(std::uint64_t before);
+std::optional<std::uint64_t> parse_inbox_cursor(std::string_view cursor);
+/// The message id the providers show for a message number.
+std::string message_id_for(std::uint64_t number);
+/// A 1:1 conversation id: the two ids joined by '-', the numerically smaller first (as X does).
+std::string conversation_id(std::string const& a, std::string const& b);
+
 /// Each provider's own error shapes. One subclass per provider file.
 class Dialect {
  public:
@@ -160,11 +196,17 @@ struct SimState {
 
   std::vector<SimMessage> messages;
   SimMessageSink sink;
+  std::uint64_t message_numbers = 0;  ///< every message created (DMs accepted and replies), for ids
+  std::vector<std::vector<InboxMessage>> inboxes;  ///< per account (same index), in id order
+  std::vector<PendingReply> pending_replies;
+  std::uint64_t replies_scheduled = 0;
+  std::uint64_t replies_released = 0;
+  std::map<std::pair<std::size_t, std::string>, std::uint64_t> dms_received;  ///< (account, user id) -> DMs
   std::set<std::pair<std::string, std::string>> delivered_pairs;  ///< (recipient_id, text)
   std::uint64_t duplicates = 0;
 
   // stats
-  std::array<std::array<std::uint64_t, 4>, 4> requests{};  ///< [provider][SimEndpoint]: any = other paths
+  std::array<std::array<std::uint64_t, 5>, 4> requests{};  ///< [provider][SimEndpoint]: any = other paths
   std::array<std::uint64_t, 4> delivered{};
   std::uint64_t sim_requests = 0;
   std::uint64_t unrouted_requests = 0;
@@ -201,6 +243,19 @@ struct SimState {
   SimMessage const& deliver(ProviderKind provider, AccountRuntime& account, UserView const& recipient,
                             std::string text);
 
+  /// Moves the scripted replies that are due by now into their accounts' inboxes (in due order).
+  /// Called before every message number is handed out and before every inbox read, so message
+  /// numbers follow creation times.
+  void release_replies();
+
+  /// One page of the account's inbox, newest first: at most `limit` messages with numbers below
+  /// `before` (0 = from the newest).
+  InboxPage inbox_page(AccountRuntime const& account, std::uint64_t before, std::size_t limit);
+
+  std::size_t index_of(AccountRuntime const& account) const {
+    return static_cast<std::size_t>(&account - accounts.data());
+  }
+
   /// An opaque, deterministic token for OAuth rotation.
   std::string new_token(std::string_view kind);
 };
@@ -224,6 +279,10 @@ HttpResponse send_refusal(Dialect const& dialect, SendOutcome const& outcome, Ac
 
 /// `Authorization: Bearer <token>` -> token.
 std::optional<std::string> bearer_token(HttpRequest const& request);
+
+/// A read's refusal for the account's standing: locked and suspended accounts cannot read DMs
+/// (an expired session is refused before this). nullopt: the read may go on.
+std::optional<HttpResponse> inbox_refusal(Dialect const& dialect, AccountRuntime const& account);
 
 /// The recipients list of a request for fault matching: the raw names/ids plus the resolved user's.
 void add_recipient(RequestInfo& info, std::string_view raw, std::optional<UserView> const& user);

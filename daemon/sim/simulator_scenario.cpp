@@ -29,6 +29,7 @@ std::string_view to_string(SimFaultKind kind) {
     case SimFaultKind::server_error: return "server_error";
     case SimFaultKind::slow: return "slow";
     case SimFaultKind::drop_after_delivery: return "drop_after_delivery";
+    case SimFaultKind::drop_before_delivery: return "drop_before_delivery";
     case SimFaultKind::close_mid_body: return "close_mid_body";
     case SimFaultKind::malformed_json: return "malformed_json";
     case SimFaultKind::session_expired: return "session_expired";
@@ -49,6 +50,7 @@ std::string_view to_string(SimEndpoint endpoint) {
     case SimEndpoint::send: return "send";
     case SimEndpoint::lookup: return "lookup";
     case SimEndpoint::token: return "token";
+    case SimEndpoint::inbox: return "inbox";
   }
   return "any";
 }
@@ -199,6 +201,36 @@ int parse_refusal_code(ObjectReader& r, std::string_view key, int fallback) {
   return static_cast<int>(*code);
 }
 
+std::size_t code_points(std::string_view utf8) {
+  std::size_t n = 0;
+  for (char c : utf8)
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+constexpr Duration kMaxReplyAfter = std::chrono::days(365);
+
+SimReply parse_reply(json::value const& v, std::string const& where) {
+  ObjectReader r(v, where);
+  SimReply reply;
+  auto after = r.duration("after");
+  if (!after) fail(r.field("after"), "is required (e.g. \"5s\": how long after the DM the reply arrives)");
+  if (*after > kMaxReplyAfter) fail(r.field("after"), "must be at most 365d");
+  reply.after = *after;
+  reply.text = r.required_string("text");
+  if (code_points(reply.text) > 10000) fail(r.field("text"), "must be at most 10000 characters");
+  if (auto dm = r.count("dm")) {
+    if (*dm == 0) fail(r.field("dm"), "must be at least 1 (1 = the first DM from an account)");
+    reply.dm = *dm;
+  }
+  if (auto account = r.string("account")) {
+    if (account->empty()) fail(r.field("account"), "must not be empty");
+    reply.account = *account;
+  }
+  r.reject_unknown();
+  return reply;
+}
+
 SimUser parse_user(json::value const& v, std::string const& where) {
   ObjectReader r(v, where);
   SimUser u;
@@ -212,6 +244,11 @@ SimUser parse_user(json::value const& v, std::string const& where) {
   u.refusal_code = parse_refusal_code(r, "refusal_code", 349);
   u.protected_account = r.boolean("protected").value_or(false);
   u.suspended = r.boolean("suspended").value_or(false);
+  if (auto const* replies = r.array("replies")) {
+    if (!u.exists && !replies->empty()) fail(r.field("replies"), "are not possible for a user that does not exist");
+    for (std::size_t i = 0; i < replies->size(); ++i)
+      u.replies.push_back(parse_reply((*replies)[i], indexed(r.field("replies"), i)));
+  }
   r.reject_unknown();
   return u;
 }
@@ -244,6 +281,30 @@ SimAccountState parse_account_state(std::string const& text, std::string const& 
   fail(where, "must be one of ok, expired, locked, suspended, automated");
 }
 
+/// X's OAuth 2.0 scopes (docs.x.com, "OAuth 2.0 Authorization Code Flow with PKCE").
+bool known_scope(std::string_view s) {
+  for (std::string_view k :
+       {"tweet.read", "tweet.write", "tweet.moderate.write", "users.read", "users.email", "follows.read", "follows.write",
+        "offline.access", "space.read", "mute.read", "mute.write", "like.read", "like.write", "list.read", "list.write",
+        "block.read", "block.write", "bookmark.read", "bookmark.write", "dm.read", "dm.write", "media.write"})
+    if (k == s) return true;
+  return false;
+}
+
+std::vector<std::string> parse_scopes(json::array const& list, std::string const& where) {
+  std::vector<std::string> scopes;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    auto const& v = list[i];
+    if (!v.is_string()) fail(indexed(where, i), "must be a string");
+    std::string scope(v.as_string());
+    if (!known_scope(scope)) fail(indexed(where, i), "\"" + scope + "\" is not an X OAuth 2.0 scope (e.g. dm.read, dm.write)");
+    for (auto const& earlier : scopes)
+      if (earlier == scope) fail(indexed(where, i), "\"" + scope + "\" is listed twice");
+    scopes.push_back(std::move(scope));
+  }
+  return scopes;
+}
+
 SimAccount parse_account(json::value const& v, std::string const& where, std::size_t index) {
   ObjectReader r(v, where);
   SimAccount a;
@@ -256,10 +317,12 @@ SimAccount parse_account(json::value const& v, std::string const& where, std::si
     a.access_token = r.required_string("access_token");
     a.refresh_token = r.string("refresh_token").value_or("");
     if (r.get("token")) fail(r.field("token"), "is not used by x_api accounts (use access_token)");
+    if (auto const* scopes = r.array("scopes")) a.scopes = parse_scopes(*scopes, r.field("scopes"));
   } else {
     a.token = r.required_string("token");
     if (r.get("access_token")) fail(r.field("access_token"), "is only for x_api accounts");
     if (r.get("refresh_token")) fail(r.field("refresh_token"), "is only for x_api accounts");
+    if (r.get("scopes")) fail(r.field("scopes"), "is only for x_api accounts");
   }
   // A stable made-up id when none is given, so responses still carry a sender id.
   a.user_id = r.id("user_id").value_or(std::to_string(1500000000000000001ULL + index));
@@ -349,7 +412,7 @@ SimXApiSettings parse_x_api(json::value const& v, std::string const& where) {
 
 SimFaultKind parse_fault_kind(std::string const& text, std::string const& where) {
   for (auto k : {SimFaultKind::rate_limited, SimFaultKind::server_error, SimFaultKind::slow,
-                 SimFaultKind::drop_after_delivery, SimFaultKind::close_mid_body, SimFaultKind::malformed_json,
+                 SimFaultKind::drop_after_delivery, SimFaultKind::drop_before_delivery, SimFaultKind::close_mid_body, SimFaultKind::malformed_json,
                  SimFaultKind::session_expired, SimFaultKind::automated, SimFaultKind::locked,
                  SimFaultKind::suspended, SimFaultKind::quota_exhausted, SimFaultKind::subscription_inactive,
                  SimFaultKind::proxy_error, SimFaultKind::cannot_dm})
@@ -368,9 +431,9 @@ SimFault parse_fault(json::value const& v, std::string const& where) {
   }
   if (auto endpoint = r.string("endpoint")) {
     bool found = false;
-    for (auto e : {SimEndpoint::any, SimEndpoint::send, SimEndpoint::lookup, SimEndpoint::token})
+    for (auto e : {SimEndpoint::any, SimEndpoint::send, SimEndpoint::lookup, SimEndpoint::token, SimEndpoint::inbox})
       if (to_string(e) == *endpoint) f.endpoint = e, found = true;
-    if (!found) fail(r.field("endpoint"), "must be one of any, send, lookup, token");
+    if (!found) fail(r.field("endpoint"), "must be one of any, send, lookup, token, inbox");
   }
   if (auto recipient = r.string("recipient")) f.recipient = lower(*recipient);
   if (auto account = r.string("account")) f.account = *account;
@@ -477,6 +540,16 @@ Scenario parse_root(json::value const& root) {
       if (a.provider == ProviderKind::x_api && !a.refresh_token.empty() &&
           !tokens.insert({a.provider, "refresh:" + a.refresh_token}).second)
         fail(where + ".refresh_token", "is the same as an earlier account's");
+    }
+  }
+  // Replies may name the account they answer; accounts are read after users.
+  for (std::size_t i = 0; i < s.users.size(); ++i) {
+    for (std::size_t j = 0; j < s.users[i].replies.size(); ++j) {
+      auto const& name = s.users[i].replies[j].account;
+      if (name.empty()) continue;
+      bool known = false;
+      for (auto const& a : s.accounts) known = known || a.name == name;
+      if (!known) fail(indexed(indexed("users", i) + ".replies", j) + ".account", "names no account in accounts[]");
     }
   }
   if (auto const* providers = r.get("providers")) {

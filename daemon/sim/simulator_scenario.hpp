@@ -16,6 +16,16 @@
 
 namespace outreach {
 
+/// A scripted answer from a user: `after` this long after the user receives their `dm`-th DM from an
+/// account (counted per account; only from `account` when set), a DM from the user to that account
+/// appears in the account's inbox with this text.
+struct SimReply {
+  Duration after{0};
+  std::string text;
+  std::uint64_t dm = 1;  ///< which DM from the account it answers: 1 = the first, 2 = the second, …
+  std::string account;   ///< SimAccount::name; empty = any account
+};
+
 /// One X user the simulated providers know about (a recipient).
 struct SimUser {
   std::string username;  ///< as written; lookups ignore case, like X
@@ -26,6 +36,7 @@ struct SimUser {
   int refusal_code = 349;          ///< X code for a refused DM: 349, 150, 214 or 476
   bool protected_account = false;  ///< shown as protected / isProtected
   bool suspended = false;          ///< lookups answer "not found" (X hides suspended users); sends refused
+  std::vector<SimReply> replies;   ///< scripted replies to the DMs this user receives
 };
 
 /// A generated block of users for large runs: `<prefix><i>` has id `first_id + i`, i in [0, count).
@@ -53,6 +64,9 @@ struct SimAccount {
   std::string username;       ///< the sender's handle; defaults to the name
   std::uint64_t daily_cap = 1000;  ///< accepted DMs per 24 h window (X's per-account figure)
   SimAccountState state = SimAccountState::ok;
+  /// x_api: the OAuth 2.0 scopes the account's tokens carry. A DM read without dm.read, a send
+  /// without dm.write, a user lookup without users.read gets X's plain 403 Forbidden.
+  std::vector<std::string> scopes{"tweet.read", "users.read", "dm.read", "dm.write", "offline.access"};
 };
 
 /// An API key of a key-authenticated provider (getxapi, twitterapi_io, tweetapi).
@@ -95,6 +109,7 @@ enum class SimFaultKind {
   server_error,           ///< 5xx; with `deliver` the DM is delivered first
   slow,                   ///< delays the answer by `delay`, then the request goes on normally
   drop_after_delivery,    ///< processes the request (a send is delivered), then closes without answering
+  drop_before_delivery,   ///< reads the request, then closes without processing it (a send is not delivered)
   close_mid_body,         ///< processes the request, then sends half the body and closes
   malformed_json,         ///< processes the request, then answers with a truncated JSON body
   session_expired,        ///< the provider's "invalid/expired session or token" answer
@@ -108,8 +123,8 @@ enum class SimFaultKind {
 };
 std::string_view to_string(SimFaultKind kind);
 
-/// Which requests a fault rule looks at.
-enum class SimEndpoint { any, send, lookup, token };
+/// Which requests a fault rule looks at (`inbox`: GetXAPI dm/list and x_api dm_events).
+enum class SimEndpoint { any, send, lookup, token, inbox };
 std::string_view to_string(SimEndpoint endpoint);
 
 /// One fault rule. Every request that passed the API-key and field checks is shown to every rule

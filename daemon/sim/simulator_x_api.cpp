@@ -1,6 +1,8 @@
 // The official X API v2 as the simulator serves it (docs/providers.md#x_api): OAuth 2.0 bearer
 // access tokens with rotating single-use refresh tokens, RFC 7807 problems, 200 + errors[] for a
 // missing user, x-rate-limit-* on every answer but a 401, x-user-limit-24hour-* on DM sends.
+// GET /2/dm_events and GET /2/users/me serve the account's inbox (docs/simulator.md#inboxes).
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "daemon/sim/simulator_internal.hpp"
@@ -8,7 +10,16 @@
 namespace outreach::sim_detail {
 namespace {
 
-constexpr std::string_view kScopes = "tweet.read users.read dm.read dm.write offline.access";
+/// The scope string the token endpoint reports: the account's scopes, space-separated.
+std::string scope_string(SimAccount const& account) {
+  std::string out;
+  for (auto const& scope : account.scopes) out += (out.empty() ? "" : " ") + scope;
+  return out;
+}
+
+bool has_scope(SimAccount const& account, std::string_view scope) {
+  return std::find(account.scopes.begin(), account.scopes.end(), scope) != account.scopes.end();
+}
 
 class XApiDialect final : public Dialect {
  public:
@@ -125,12 +136,6 @@ std::string base64_decode(std::string_view in, bool& ok) {
   return out;
 }
 
-/// The numerically smaller id first, as X builds 1:1 conversation ids.
-std::string conversation_id(std::string const& a, std::string const& b) {
-  const bool a_first = a.size() < b.size() || (a.size() == b.size() && a < b);
-  return a_first ? a + "-" + b : b + "-" + a;
-}
-
 std::vector<std::string_view> split_path(std::string_view path) {
   std::vector<std::string_view> parts;
   while (!path.empty()) {
@@ -169,8 +174,31 @@ json::object user_json(UserView const& u, std::vector<std::string> const& fields
   return o;
 }
 
+/// A comma-separated query list, each name checked by `known`; the first unknown one is returned.
+std::optional<std::string> split_fields(std::string_view list, bool (*known)(std::string_view),
+                                        std::vector<std::string>& out) {
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    auto f = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    if (!known(f)) return std::string(f);
+    out.emplace_back(f);
+  }
+  return std::nullopt;
+}
+
+/// The user.fields list of a lookup, or the 400 naming the first unknown field.
+std::optional<HttpResponse> read_user_fields(XApiDialect const& d, Target const& target, std::vector<std::string>& fields) {
+  auto list = param(target.query, "user.fields");
+  if (!list) return std::nullopt;
+  if (auto bad = split_fields(*list, known_user_field, fields))
+    return d.invalid_request("user.fields", *bad,
+                             "The `user.fields` query parameter value [" + *bad + "] is not one of the allowed user fields");
+  return std::nullopt;
+}
+
 struct Route {
-  enum class Kind { none, send, by_username, by_id, token } kind = Kind::none;
+  enum class Kind { none, send, by_username, by_id, me, token, inbox } kind = Kind::none;
   std::string arg;
 };
 
@@ -183,8 +211,12 @@ Route route(std::string_view path) {
     r = {Route::Kind::by_username, std::string(p[4])};
   else if (p.size() == 3 && p[0] == "2" && p[1] == "users" && p[2] != "by" && p[2] != "me")
     r = {Route::Kind::by_id, std::string(p[2])};
+  else if (p.size() == 3 && p[0] == "2" && p[1] == "users" && p[2] == "me")
+    r = {Route::Kind::me, {}};
   else if (p.size() == 3 && p[0] == "2" && p[1] == "oauth2" && p[2] == "token")
     r = {Route::Kind::token, {}};
+  else if (p.size() == 2 && p[0] == "2" && p[1] == "dm_events")
+    r = {Route::Kind::inbox, {}};
   return r;
 }
 
@@ -255,7 +287,7 @@ ServerReply token(SimState& s, XApiDialect const& d, HttpRequest const& request)
   json::object body{{"token_type", "bearer"},
                     {"expires_in", seconds_ceil(cfg.access_token_ttl)},
                     {"access_token", account->access_token},
-                    {"scope", kScopes},
+                    {"scope", scope_string(*account->config)},
                     {"refresh_token", account->refresh_token}};
   return finish(d, plan, json_response(200, body));
 }
@@ -305,19 +337,7 @@ ServerReply lookup(SimState& s, XApiDialect const& d, Target const& target, Rout
                                                          "] does not match ^[A-Za-z0-9_]{1,15}$"
                                                    : "The `id` query parameter value [" + r.arg + "] is not valid"));
   std::vector<std::string> fields;
-  if (auto list = param(target.query, "user.fields")) {
-    std::string_view rest = *list;
-    while (!rest.empty()) {
-      auto comma = rest.find(',');
-      auto f = rest.substr(0, comma);
-      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-      if (!known_user_field(f))
-        return finish(d, {}, d.invalid_request("user.fields", f,
-                                               "The `user.fields` query parameter value [" + std::string(f) +
-                                                   "] is not one of the allowed user fields"));
-      fields.emplace_back(f);
-    }
-  }
+  if (auto bad = read_user_fields(d, target, fields)) return finish(d, {}, std::move(*bad));
   auto user = by_name ? s.user_by_username(r.arg) : s.user_by_user_id(r.arg);
   RequestInfo info{ProviderKind::x_api, SimEndpoint::lookup, &account, {}};
   add_recipient(info, r.arg, user);
@@ -340,6 +360,108 @@ ServerReply lookup(SimState& s, XApiDialect const& d, Target const& target, Rout
   return finish(d, plan, json_response(200, json::object{{"data", user_json(*user, fields)}}));
 }
 
+bool known_dm_event_field(std::string_view f) {
+  for (std::string_view k : {"attachments", "created_at", "dm_conversation_id", "entities", "event_type", "id",
+                             "participant_ids", "referenced_tweets", "sender_id", "text"})
+    if (k == f) return true;
+  return false;
+}
+
+bool known_event_type(std::string_view f) {
+  return f == "MessageCreate" || f == "ParticipantsJoin" || f == "ParticipantsLeave";
+}
+
+bool known_dm_expansion(std::string_view f) {
+  return f == "attachments.media_keys" || f == "referenced_tweets.id" || f == "sender_id" || f == "participant_ids";
+}
+
+/// GET /2/users/me: the token's own user.
+ServerReply me(SimState& s, XApiDialect const& d, Target const& target, AccountRuntime& account) {
+  std::vector<std::string> fields;
+  if (auto bad = read_user_fields(d, target, fields)) return finish(d, {}, std::move(*bad));
+  RequestInfo info{ProviderKind::x_api, SimEndpoint::lookup, &account, {}};
+  auto plan = s.plan_faults(info);
+  if (plan.before_processing()) return finish(d, plan, render_fault(d, *plan.fault, s.now()));
+  UserView self;
+  self.username = account.config->username;
+  self.id = account.config->user_id;
+  self.name = account.config->username;
+  return finish(d, plan, json_response(200, json::object{{"data", user_json(self, fields)}}));
+}
+
+/// GET /2/dm_events: the account's MessageCreate events, newest first, paged by next_token.
+ServerReply dm_events(SimState& s, XApiDialect const& d, Target const& target, AccountRuntime& account) {
+  std::size_t max_results = 100;
+  if (auto v = param(target.query, "max_results")) {
+    const bool ok = is_decimal_id(*v) && v->size() <= 3 && std::stoul(*v) >= 1 && std::stoul(*v) <= 100;
+    if (!ok)
+      return finish(d, {}, d.invalid_request("max_results", *v,
+                                             "The `max_results` query parameter value [" + *v +
+                                                 "] is not between 1 and 100"));
+    max_results = std::stoul(*v);
+  }
+  std::uint64_t before = 0;
+  if (auto token = param(target.query, "pagination_token")) {
+    auto parsed = parse_inbox_cursor(*token);
+    if (!parsed)
+      return finish(d, {}, d.invalid_request("pagination_token", *token,
+                                             "The `pagination_token` query parameter value [" + *token +
+                                                 "] is not valid"));
+    before = *parsed;
+  }
+  bool message_create = true;  // X's default: every event type
+  if (auto list = param(target.query, "event_types")) {
+    std::vector<std::string> types;
+    if (auto bad = split_fields(*list, known_event_type, types))
+      return finish(d, {}, d.invalid_request("event_types", *bad,
+                                             "The `event_types` query parameter value [" + *bad +
+                                                 "] is not one of [MessageCreate, ParticipantsJoin, ParticipantsLeave]"));
+    message_create = std::find(types.begin(), types.end(), "MessageCreate") != types.end();
+  }
+  std::vector<std::string> fields;
+  if (auto list = param(target.query, "dm_event.fields")) {
+    if (auto bad = split_fields(*list, known_dm_event_field, fields))
+      return finish(d, {}, d.invalid_request("dm_event.fields", *bad,
+                                             "The `dm_event.fields` query parameter value [" + *bad +
+                                                 "] is not one of the allowed dm_event fields"));
+  }
+  if (auto list = param(target.query, "expansions")) {
+    std::vector<std::string> expansions;  // accepted; the simulator adds no `includes`
+    if (auto bad = split_fields(*list, known_dm_expansion, expansions))
+      return finish(d, {}, d.invalid_request("expansions", *bad,
+                                             "The `expansions` query parameter value [" + *bad +
+                                                 "] is not one of the allowed expansions"));
+  }
+  auto wants = [&](std::string_view f) { return std::find(fields.begin(), fields.end(), f) != fields.end(); };
+
+  RequestInfo info{ProviderKind::x_api, SimEndpoint::inbox, &account, {}};
+  auto plan = s.plan_faults(info);
+  if (plan.before_processing()) return finish(d, plan, render_fault(d, *plan.fault, s.now()));
+  if (auto refusal = inbox_refusal(d, account)) return finish(d, plan, std::move(*refusal));
+
+  InboxPage page;
+  if (message_create) page = s.inbox_page(account, before, max_results);
+  auto const& self = account.config->user_id;
+  json::array data;
+  for (auto const* m : page.messages) {
+    // X's default fields are id, event_type and text; the others only when dm_event.fields asks.
+    const std::string& sender = m->incoming ? m->user_id : self;
+    const std::string& recipient = m->incoming ? self : m->user_id;
+    json::object e{{"id", message_id_for(m->id)}, {"event_type", "MessageCreate"}, {"text", m->text}};
+    if (wants("sender_id")) e["sender_id"] = sender;
+    if (wants("created_at")) e["created_at"] = iso_time_ms(m->time);
+    if (wants("dm_conversation_id")) e["dm_conversation_id"] = conversation_id(sender, recipient);
+    if (wants("participant_ids")) e["participant_ids"] = json::array{json::value(sender), json::value(recipient)};
+    data.push_back(std::move(e));
+  }
+  json::object meta{{"result_count", data.size()}};
+  if (page.has_more) meta["next_token"] = inbox_cursor(page.next_before);
+  json::object out;
+  if (!data.empty()) out["data"] = std::move(data);
+  out["meta"] = std::move(meta);
+  return finish(d, plan, json_response(200, out));
+}
+
 }  // namespace
 
 ServerReply handle_x_api(SimState& s, HttpRequest const& request, Target const& target) {
@@ -347,6 +469,7 @@ ServerReply handle_x_api(SimState& s, HttpRequest const& request, Target const& 
   const Route r = route(target.path);
   const SimEndpoint endpoint = r.kind == Route::Kind::send    ? SimEndpoint::send
                                : r.kind == Route::Kind::token ? SimEndpoint::token
+                               : r.kind == Route::Kind::inbox ? SimEndpoint::inbox
                                : r.kind == Route::Kind::none  ? SimEndpoint::any
                                                               : SimEndpoint::lookup;
   count_request(s, ProviderKind::x_api, endpoint);
@@ -362,9 +485,16 @@ ServerReply handle_x_api(SimState& s, HttpRequest const& request, Target const& 
 
   auto window = s.take_window("x_api\n" + account->config->name + "\n" + std::string(to_string(endpoint)),
                               s.scenario.x_api.rate_limit);
+  // The scope each endpoint needs; a token without it gets X's plain 403.
+  const std::string_view scope = r.kind == Route::Kind::send    ? "dm.write"
+                                 : r.kind == Route::Kind::inbox ? "dm.read"
+                                                                : "users.read";
   ServerReply reply;
   if (!window.allowed) reply = finish(d, {}, d.rate_limited(window.info));
+  else if (!has_scope(*account->config, scope)) reply = finish(d, {}, XApiDialect::blank(403, "Forbidden", "Forbidden"));
   else if (r.kind == Route::Kind::send) reply = send(s, d, request, *account, r.arg);
+  else if (r.kind == Route::Kind::inbox) reply = dm_events(s, d, target, *account);
+  else if (r.kind == Route::Kind::me) reply = me(s, d, target, *account);
   else reply = lookup(s, d, target, r, *account);
 
   // Every answer but a 401 carries the window's headers. A window 429 brings its own, and a

@@ -1219,3 +1219,562 @@ TEST_CASE("simulate command: serves, logs JSON Lines, and exits 0 on SIGTERM") {
   std::string more;
   CHECK_FALSE(std::getline(log, more));
 }
+
+// ------------------------------------------------------------------------------------------
+// Inboxes (GetXAPI dm/list, x_api dm_events and users/me), scripted replies, and the
+// drop-before-delivery fault, over real HTTP on 127.0.0.1 with a clock the test moves by hand
+// ------------------------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view kInboxScenario = R"json({
+  "seed": 3,
+  "users": [
+    {"username": "alice", "id": "100", "replies": [{"after": "5s", "text": "stop"}]},
+    {"username": "dana", "id": "500", "replies": [
+      {"after": "1m", "text": "who is this?"},
+      {"after": "2m", "text": "thanks!", "dm": 2, "account": "x1"}]},
+    {"username": "erin", "id": "600"},
+    {"username": "closed", "id": "700", "can_dm": false, "replies": [{"after": "1s", "text": "never"}]}
+  ],
+  "user_ranges": [{"prefix": "u", "count": 1000, "first_id": "9000"}],
+  "accounts": [
+    {"name": "g1", "provider": "getxapi", "token": "g-session", "user_id": "11"},
+    {"name": "g2", "provider": "getxapi", "token": "g2-session"},
+    {"name": "g-locked", "provider": "getxapi", "token": "g-locked-session", "state": "locked"},
+    {"name": "x1", "provider": "x_api", "access_token": "x-access", "refresh_token": "x-refresh", "user_id": "41",
+     "username": "x_one"},
+    {"name": "x-noread", "provider": "x_api", "access_token": "x-noread", "user_id": "42",
+     "scopes": ["tweet.read", "users.read", "dm.write"]}
+  ],
+  "providers": {"getxapi": {"api_keys": ["g-key"]}, "x_api": {"client_id": "cid"}}
+})json";
+
+constexpr std::string_view kEventFields =
+    "event_types=MessageCreate&dm_event.fields=id,text,event_type,created_at,sender_id,dm_conversation_id,participant_ids";
+
+Scenario inbox_scenario() {
+  auto s = parse_scenario(kInboxScenario);
+  REQUIRE_MESSAGE(s.has_value(), (s ? "" : s.error().message));
+  return *s;
+}
+
+HttpClientOptions quick_client() {
+  HttpClientOptions options;
+  options.request_timeout = 5s;
+  return options;
+}
+
+/// The simulator behind a real HttpServer on 127.0.0.1:0, reached with the daemon's HttpClient;
+/// its clock is `*now`, moved by the test.
+struct LiveSim {
+  explicit LiveSim(Scenario s = inbox_scenario(), HttpClientOptions options = quick_client())
+      : now(std::make_shared<TimePoint>(kStart)),
+        sim(std::move(s), [t = now] { return *t; }),
+        server(io, "127.0.0.1", 0, [this](HttpRequest const& r) { return sim.handle(r); }),
+        client(io, options) {}
+  ~LiveSim() { server.stop(); }
+
+  std::shared_ptr<TimePoint> now;
+  Simulator sim;
+  boost::asio::io_context io;
+  HttpServer server;
+  HttpClient client;
+
+  HttpExchange call(std::string const& prefix, HttpRequest request) {
+    return exchange(io, client, server.base_url() + prefix, std::move(request));
+  }
+  HttpExchange post(std::string const& prefix, std::string target, std::string body, HttpHeaders headers) {
+    headers.emplace_back("Content-Type", "application/json");
+    return call(prefix, HttpRequest{"POST", std::move(target), std::move(headers), std::move(body)});
+  }
+
+  HttpExchange getx_send(std::string const& recipient_id, std::string const& text,
+                         std::string const& session = "g-session") {
+    return post("/getxapi", "/twitter/dm/send",
+                json::serialize(json::object{{"auth_token", session}, {"recipient_id", recipient_id}, {"text", text}}),
+                {{"Authorization", "Bearer g-key"}});
+  }
+  HttpExchange getx_list(json::object body, std::string const& key = "g-key") {
+    return post("/getxapi", "/twitter/dm/list", json::serialize(body), {{"Authorization", "Bearer " + key}});
+  }
+  HttpExchange x_send(std::string const& participant, std::string const& text, std::string const& token = "x-access") {
+    return post("/x_api", "/2/dm_conversations/with/" + participant + "/messages",
+                json::serialize(json::object{{"text", text}}), {{"Authorization", "Bearer " + token}});
+  }
+  HttpExchange x_get(std::string target, std::string const& token = "x-access") {
+    return call("/x_api", HttpRequest{"GET", std::move(target), {{"Authorization", "Bearer " + token}}, ""});
+  }
+  json::value sim_get(std::string target) {
+    auto r = call("", HttpRequest{"GET", std::move(target), {}, ""});
+    REQUIRE(r.transport == Transport::responded);
+    REQUIRE(r.response.status == 200);
+    return json::parse(r.response.body);
+  }
+};
+
+/// The JSON body of an answer that must have arrived with `status`.
+json::value answered(HttpExchange const& r, int status) {
+  REQUIRE(r.transport == Transport::responded);
+  CHECK_MESSAGE(r.response.status == status, r.response.body);
+  boost::system::error_code ec;
+  auto v = json::parse(r.response.body, ec);
+  REQUIRE_MESSAGE(!ec, r.response.body);
+  return v;
+}
+
+/// A decimal id as a number, to compare ids the way X snowflakes compare.
+std::uint64_t id_number(json::value const& v) { return std::stoull(str(v)); }
+
+}  // namespace
+
+TEST_CASE("simulator scenario: replies, x_api scopes, drop_before_delivery and endpoint inbox parse; errors name the field") {
+  Scenario s = inbox_scenario();
+  REQUIRE(s.users[0].replies.size() == 1);
+  CHECK(s.users[0].replies[0].after == 5s);
+  CHECK(s.users[0].replies[0].text == "stop");
+  CHECK(s.users[0].replies[0].dm == 1);
+  CHECK(s.users[0].replies[0].account.empty());
+  REQUIRE(s.users[1].replies.size() == 2);
+  CHECK(s.users[1].replies[1].after == 2min);
+  CHECK(s.users[1].replies[1].dm == 2);
+  CHECK(s.users[1].replies[1].account == "x1");
+  // Every account has a decimal id: its user_id, else 1500000000000000001 + its index in accounts[].
+  CHECK(s.accounts[0].user_id == "11");
+  CHECK(s.accounts[1].user_id == "1500000000000000002");
+  CHECK(s.accounts[2].user_id == "1500000000000000003");
+  CHECK(s.accounts[3].scopes == std::vector<std::string>{"tweet.read", "users.read", "dm.read", "dm.write", "offline.access"});
+  CHECK(s.accounts[4].scopes == std::vector<std::string>{"tweet.read", "users.read", "dm.write"});
+
+  auto f = parse_scenario(R"({"faults": [
+      {"kind": "drop_before_delivery", "provider": "getxapi", "endpoint": "send", "nth": [2], "times": 1},
+      {"kind": "rate_limited", "endpoint": "inbox", "every": 2}]})");
+  REQUIRE_MESSAGE(f.has_value(), (f ? "" : f.error().message));
+  CHECK(f->faults[0].kind == SimFaultKind::drop_before_delivery);
+  CHECK(f->faults[0].nth == std::vector<std::uint64_t>{2});
+  CHECK(f->faults[1].endpoint == SimEndpoint::inbox);
+
+  CHECK(error_of(R"({"users": [{"username": "a", "id": "1", "replies": [{"text": "hi"}]}]})") ==
+        "users[0].replies[0].after: is required (e.g. \"5s\": how long after the DM the reply arrives)");
+  CHECK(error_of(R"({"users": [{"username": "a", "id": "1", "replies": [{"after": "5", "text": "hi"}]}]})")
+            .starts_with("users[0].replies[0].after: "));
+  CHECK(error_of(R"({"users": [{"username": "a", "id": "1", "replies": [{"after": "400d", "text": "hi"}]}]})") ==
+        "users[0].replies[0].after: must be at most 365d");
+  CHECK(error_of(R"({"users": [{"username": "a", "id": "1", "replies": [{"after": "5s"}]}]})") ==
+        "users[0].replies[0].text: is required");
+  CHECK(error_of(R"({"users": [{"username": "a", "id": "1", "replies": [{"after": "5s", "text": ""}]}]})") ==
+        "users[0].replies[0].text: must not be empty");
+  CHECK(error_of(R"({"users": [{"username": "a", "id": "1", "replies": [{"after": "5s", "text": "x", "dm": 0}]}]})") ==
+        "users[0].replies[0].dm: must be at least 1 (1 = the first DM from an account)");
+  CHECK(error_of(R"({"users": [{"username": "a", "id": "1", "replies": [{"after": "5s", "text": "x", "delay": "1s"}]}]})") ==
+        "users[0].replies[0]: unknown key \"delay\"");
+  CHECK(error_of(R"({"users": [{"username": "a", "id": "1", "replies": {"after": "5s"}}]})") ==
+        "users[0].replies: must be an array");
+  CHECK(error_of(R"({"users": [{"username": "a", "exists": false, "replies": [{"after": "5s", "text": "x"}]}]})") ==
+        "users[0].replies: are not possible for a user that does not exist");
+  CHECK(error_of(R"({"users": [{"username": "a", "id": "1", "replies": [{"after": "5s", "text": "x", "account": "nope"}]}]})") ==
+        "users[0].replies[0].account: names no account in accounts[]");
+  CHECK(error_of(R"({"accounts": [{"name": "a", "provider": "x_api", "access_token": "t", "scopes": ["dm.read", "dm.rea"]}]})") ==
+        "accounts[0].scopes[1]: \"dm.rea\" is not an X OAuth 2.0 scope (e.g. dm.read, dm.write)");
+  CHECK(error_of(R"({"accounts": [{"name": "a", "provider": "x_api", "access_token": "t", "scopes": ["dm.read", "dm.read"]}]})") ==
+        "accounts[0].scopes[1]: \"dm.read\" is listed twice");
+  CHECK(error_of(R"({"accounts": [{"name": "a", "provider": "getxapi", "token": "t", "scopes": ["dm.read"]}]})") ==
+        "accounts[0].scopes: is only for x_api accounts");
+  CHECK(error_of(R"({"faults": [{"kind": "drop_before_delivery", "deliver": true}]})") ==
+        "faults[0].deliver: applies only to kind server_error");
+  CHECK(error_of(R"({"faults": [{"kind": "slow", "delay": "1s", "endpoint": "inboxes"}]})") ==
+        "faults[0].endpoint: must be one of any, send, lookup, token, inbox");
+}
+
+TEST_CASE("simulator inbox over HTTP: getxapi dm/list serves the account's own DMs newest first") {
+  LiveSim s;
+  REQUIRE(answered(s.getx_send("100", "hello alice"), 200).at("status") == "success");
+  *s.now += 1s;
+  REQUIRE(answered(s.getx_send("600", "hello erin"), 200).at("status") == "success");
+  *s.now += 1s;
+  answered(s.getx_send("9001", "hello u1", "g2-session"), 200);  // another account's DM
+  answered(s.getx_send("700", "refused"), 502);                    // not accepted: in no inbox
+
+  auto list = answered(s.getx_list({{"auth_token", "g-session"}}), 200);
+  CHECK(str(list.at("userId")) == "11");
+  CHECK(list.at("message_count").to_number<int>() == 2);
+  CHECK(list.at("has_more") == false);
+  CHECK(list.at("next_cursor").is_null());
+  auto const& msgs = list.at("messages").as_array();
+  REQUIRE(msgs.size() == 2);
+  CHECK(str(msgs[0].at("text")) == "hello erin");  // newest first
+  CHECK(str(msgs[0].at("senderId")) == "11");
+  CHECK(str(msgs[0].at("recipientId")) == "600");
+  CHECK(str(msgs[0].at("createdAt")) == "2026-12-01T09:00:01.000Z");
+  CHECK(msgs[0].at("media").is_null());
+  CHECK(str(msgs[1].at("text")) == "hello alice");
+  CHECK(str(msgs[1].at("createdAt")) == "2026-12-01T09:00:00.000Z");
+  CHECK(id_number(msgs[0].at("id")) > id_number(msgs[1].at("id")));
+  // The ids are the ones the sends answered with and the message log holds.
+  CHECK(str(msgs[1].at("id")) == s.sim.messages()[0].message_id);
+
+  auto other = answered(s.getx_list({{"auth_token", "g2-session"}}), 200);
+  CHECK(str(other.at("userId")) == "1500000000000000002");
+  REQUIRE(other.at("messages").as_array().size() == 1);
+  CHECK(str(other.at("messages").as_array()[0].at("recipientId")) == "9001");
+  CHECK(str(other.at("messages").as_array()[0].at("senderId")) == "1500000000000000002");
+
+  // Auth and fields exactly as on sends.
+  auto no_key = answered(s.getx_list({{"auth_token", "g-session"}}, "wrong-key"), 401);
+  CHECK(no_key == json::value(json::object{{"error", "Invalid API key"}}));
+  auto bad_session = answered(s.getx_list({{"auth_token", "nobody"}}), 401);
+  CHECK(bad_session == json::value(json::object{{"error", "Invalid auth_token - could not extract userId"}}));
+  CHECK(str(answered(s.getx_list({}), 400).at("error")) == "Missing required field: auth_token");
+  CHECK(str(answered(s.getx_list({{"auth_token", "g-session"}, {"cursor", "nope"}}), 400).at("error")) ==
+        "Invalid cursor");
+  CHECK(str(answered(s.getx_list({{"auth_token", "g-session"}, {"count", 0}}), 400).at("error")) ==
+        "count must be a positive integer");
+  CHECK(answered(s.getx_list({{"auth_token", "g-session"}, {"cursor", nullptr}, {"count", "2"}}), 200)
+            .at("message_count")
+            .to_number<int>() == 2);
+  auto locked = answered(s.getx_list({{"auth_token", "g-locked-session"}}), 502);
+  CHECK(str(locked.at("error")).find("(326)") != std::string::npos);
+  auto wrong_method = s.call("/getxapi", HttpRequest{"GET", "/twitter/dm/list", {{"Authorization", "Bearer g-key"}}, ""});
+  CHECK(answered(wrong_method, 405).at("error").is_string());
+
+  auto stats = s.sim_get("/_sim/stats");
+  CHECK(stats.at("requests").at("getxapi").at("inbox").to_number<int>() == 10);
+  CHECK(stats.at("requests").at("getxapi").at("send").to_number<int>() == 4);
+}
+
+TEST_CASE("simulator inbox over HTTP: x_api dm_events and users/me") {
+  LiveSim s;
+  // Empty inbox: no data, result_count 0.
+  auto empty = s.x_get("/2/dm_events?" + std::string(kEventFields) + "&max_results=100");
+  CHECK(answered(empty, 200) == json::parse(R"({"meta":{"result_count":0}})"));
+  CHECK(find_header(empty.response.headers, "x-rate-limit-limit").has_value());
+
+  REQUIRE(answered(s.x_send("500", "hello dana"), 201).at("data").is_object());
+  *s.now += 250ms;
+  auto sent = answered(s.x_send("9003", "hello u3"), 201);
+  answered(s.x_send("100", "from the other account", "x-noread"), 201);
+
+  auto events = answered(s.x_get("/2/dm_events?" + std::string(kEventFields) + "&max_results=100"), 200);
+  CHECK(events.at("meta").at("result_count").to_number<int>() == 2);
+  CHECK_FALSE(events.at("meta").as_object().contains("next_token"));
+  auto const& data = events.at("data").as_array();
+  REQUIRE(data.size() == 2);
+  CHECK(str(data[0].at("id")) == str(sent.at("data").at("dm_event_id")));
+  CHECK(str(data[0].at("event_type")) == "MessageCreate");
+  CHECK(str(data[0].at("text")) == "hello u3");
+  CHECK(str(data[0].at("sender_id")) == "41");
+  CHECK(str(data[0].at("created_at")) == "2026-12-01T09:00:00.250Z");
+  CHECK(str(data[0].at("dm_conversation_id")) == "41-9003");
+  CHECK(data[0].at("participant_ids") == json::parse(R"(["41","9003"])"));
+  CHECK(str(data[1].at("text")) == "hello dana");
+  CHECK(str(data[1].at("dm_conversation_id")) == "41-500");  // the numerically smaller id first
+  CHECK(id_number(data[0].at("id")) > id_number(data[1].at("id")));
+
+  // Without dm_event.fields X answers id, event_type and text only.
+  auto plain = answered(s.x_get("/2/dm_events?max_results=1"), 200);
+  REQUIRE(plain.at("data").as_array().size() == 1);
+  CHECK(plain.at("data").as_array()[0].as_object().size() == 3);
+  CHECK(plain.at("meta").as_object().contains("next_token"));
+  // event_types without MessageCreate: nothing.
+  CHECK(answered(s.x_get("/2/dm_events?event_types=ParticipantsJoin"), 200).at("meta").at("result_count") == 0);
+
+  // Bad parameters: 400 invalid-request naming the parameter.
+  auto too_many = answered(s.x_get("/2/dm_events?max_results=500"), 400);
+  CHECK(too_many.at("errors").as_array()[0].at("parameters").as_object().contains("max_results"));
+  CHECK(answered(s.x_get("/2/dm_events?pagination_token=zzz"), 400).at("title") == "Invalid Request");
+  CHECK(answered(s.x_get("/2/dm_events?dm_event.fields=id,colour"), 400).at("title") == "Invalid Request");
+
+  // Auth as on sends: an unknown token is 401 without rate headers; a token without dm.read is 403.
+  auto unauthorized = s.x_get("/2/dm_events", "stale-token");
+  CHECK(answered(unauthorized, 401) ==
+        json::parse(R"({"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"})"));
+  CHECK_FALSE(find_header(unauthorized.response.headers, "x-rate-limit-limit").has_value());
+  auto forbidden = answered(s.x_get("/2/dm_events?" + std::string(kEventFields), "x-noread"), 403);
+  CHECK(forbidden == json::parse(R"({"title":"Forbidden","type":"about:blank","status":403,"detail":"Forbidden"})"));
+  CHECK(s.sim.messages().size() == 3);  // the x-noread token could still send (dm.write)
+
+  // users/me: the token's own user.
+  auto me = answered(s.x_get("/2/users/me"), 200);
+  CHECK(me == json::parse(R"({"data":{"id":"41","name":"x_one","username":"x_one"}})"));
+  CHECK(str(answered(s.x_get("/2/users/me", "x-noread"), 200).at("data").at("id")) == "42");
+  CHECK(answered(s.x_get("/2/users/me", "nope"), 401).at("title") == "Unauthorized");
+  CHECK(answered(s.x_get("/2/users/me?user.fields=bogus"), 400).at("title") == "Invalid Request");
+
+  // A refreshed token keeps reading; the token endpoint reports the account's scopes.
+  auto refreshed = s.call("/x_api", HttpRequest{"POST", "/2/oauth2/token",
+                                                {{"Content-Type", "application/x-www-form-urlencoded"}},
+                                                "grant_type=refresh_token&refresh_token=x-refresh&client_id=cid"});
+  auto tokens = answered(refreshed, 200);
+  CHECK(str(tokens.at("scope")) == "tweet.read users.read dm.read dm.write offline.access");
+  CHECK(answered(s.x_get("/2/dm_events", str(tokens.at("access_token"))), 200).at("meta").at("result_count") == 2);
+  CHECK(answered(s.x_get("/2/dm_events", "x-access"), 401).at("status") == 401);
+
+  auto stats = s.sim_get("/_sim/stats");
+  CHECK(stats.at("requests").at("x_api").at("inbox").to_number<int>() == 11);
+  CHECK(stats.at("requests").at("x_api").at("lookup").to_number<int>() == 4);
+}
+
+TEST_CASE("simulator inbox over HTTP: paging across three pages on both providers") {
+  LiveSim s;
+  for (int i = 1; i <= 7; ++i) {
+    answered(s.getx_send(std::to_string(9000 + i), "getx " + std::to_string(i)), 200);
+    answered(s.x_send(std::to_string(9000 + i), "x " + std::to_string(i)), 201);
+    *s.now += 1s;
+  }
+
+  // GetXAPI: count 3 -> 3 + 3 + 1, next_cursor until has_more is false.
+  std::vector<std::string> texts;
+  std::vector<int> page_sizes;
+  std::uint64_t last_id = UINT64_MAX;
+  json::value cursor = nullptr;
+  for (int page = 0; page < 5; ++page) {
+    json::object request{{"auth_token", "g-session"}, {"count", 3}};
+    if (!cursor.is_null()) request["cursor"] = cursor;
+    auto list = answered(s.getx_list(request), 200);
+    auto const& msgs = list.at("messages").as_array();
+    page_sizes.push_back(static_cast<int>(msgs.size()));
+    CHECK(list.at("message_count").to_number<std::size_t>() == msgs.size());
+    for (auto const& m : msgs) {
+      CHECK(id_number(m.at("id")) < last_id);
+      last_id = id_number(m.at("id"));
+      texts.push_back(str(m.at("text")));
+    }
+    if (!list.at("has_more").as_bool()) {
+      CHECK(list.at("next_cursor").is_null());
+      break;
+    }
+    cursor = list.at("next_cursor");
+    REQUIRE(cursor.is_string());
+  }
+  CHECK(page_sizes == std::vector<int>{3, 3, 1});
+  CHECK(texts == std::vector<std::string>{"getx 7", "getx 6", "getx 5", "getx 4", "getx 3", "getx 2", "getx 1"});
+
+  // x_api: max_results 3 -> 3 + 3 + 1, next_token until there is none.
+  texts.clear();
+  page_sizes.clear();
+  std::string token;
+  for (int page = 0; page < 5; ++page) {
+    std::string target = "/2/dm_events?" + std::string(kEventFields) + "&max_results=3";
+    if (!token.empty()) target += "&pagination_token=" + token;
+    auto events = answered(s.x_get(target), 200);
+    auto const& data = events.at("data").as_array();
+    page_sizes.push_back(static_cast<int>(data.size()));
+    CHECK(events.at("meta").at("result_count").to_number<std::size_t>() == data.size());
+    for (auto const& e : data) texts.push_back(str(e.at("text")));
+    auto const& meta = events.at("meta").as_object();
+    if (!meta.contains("next_token")) break;
+    token = str(meta.at("next_token"));
+  }
+  CHECK(page_sizes == std::vector<int>{3, 3, 1});
+  CHECK(texts == std::vector<std::string>{"x 7", "x 6", "x 5", "x 4", "x 3", "x 2", "x 1"});
+
+  // A DM sent between two page reads shows on the next first page, not in the middle of the paging.
+  auto first = answered(s.getx_list({{"auth_token", "g-session"}, {"count", 3}}), 200);
+  answered(s.getx_send("9100", "getx 8"), 200);
+  auto second = answered(s.getx_list({{"auth_token", "g-session"}, {"count", 3}, {"cursor", first.at("next_cursor")}}), 200);
+  CHECK(str(second.at("messages").as_array()[0].at("text")) == "getx 4");
+
+  // count defaults to 50 and is capped at 100.
+  for (int i = 0; i < 100; ++i) answered(s.getx_send(std::to_string(9200 + i), "bulk " + std::to_string(i)), 200);
+  CHECK(answered(s.getx_list({{"auth_token", "g-session"}}), 200).at("message_count").to_number<int>() == 50);
+  auto capped = answered(s.getx_list({{"auth_token", "g-session"}, {"count", 500}}), 200);
+  CHECK(capped.at("message_count").to_number<int>() == 100);
+  CHECK(capped.at("has_more").as_bool());
+}
+
+TEST_CASE("simulator inbox over HTTP: a scripted reply appears only once its delay has passed on the injected clock") {
+  LiveSim s;
+  answered(s.getx_send("100", "hello alice"), 200);
+  auto read = [&](std::string const& session = "g-session") {
+    return answered(s.getx_list({{"auth_token", session}}), 200).at("messages").as_array();
+  };
+  CHECK(read().size() == 1);
+  *s.now += 4999ms;
+  CHECK(read().size() == 1);
+  *s.now += 1ms;
+  auto msgs = read();
+  REQUIRE(msgs.size() == 2);
+  CHECK(str(msgs[0].at("text")) == "stop");
+  CHECK(str(msgs[0].at("senderId")) == "100");
+  CHECK(str(msgs[0].at("recipientId")) == "11");
+  CHECK(str(msgs[0].at("createdAt")) == "2026-12-01T09:00:05.000Z");
+  CHECK(id_number(msgs[0].at("id")) > id_number(msgs[1].at("id")));
+  // The reply goes to the account that wrote, not to the others.
+  CHECK(read("g2-session").empty());
+
+  // A second DM from the same account gets no second "stop" (the entry answers the first DM only);
+  // its id is larger than the reply's although the reply was stored later than the first read.
+  *s.now += 10s;
+  answered(s.getx_send("100", "sorry"), 200);
+  *s.now += 1h;
+  msgs = read();
+  REQUIRE(msgs.size() == 3);
+  CHECK(str(msgs[0].at("text")) == "sorry");
+  CHECK(id_number(msgs[0].at("id")) > id_number(msgs[1].at("id")));
+
+  // A reply falls due between two sends without being read in between: ids still follow the times.
+  answered(s.getx_send("100", "from g2", "g2-session"), 200);  // g2's first DM to alice: reply at +5s
+  *s.now += 7s;
+  answered(s.getx_send("600", "later", "g2-session"), 200);
+  msgs = read("g2-session");
+  REQUIRE(msgs.size() == 3);
+  CHECK(str(msgs[0].at("text")) == "later");
+  CHECK(str(msgs[1].at("text")) == "stop");
+  CHECK(str(msgs[2].at("text")) == "from g2");
+
+  // Per account and per DM number: dana answers x1's first DM after 1m and its second after 2m.
+  *s.now = kStart + 90min;  // x1's access token lives 2 h
+  answered(s.x_send("500", "one"), 201);
+  *s.now += 30s;
+  answered(s.x_send("500", "two"), 201);
+  auto x_texts = [&] {
+    std::vector<std::string> out;
+    auto events = answered(s.x_get("/2/dm_events?" + std::string(kEventFields)), 200);
+    if (auto const* data = events.as_object().if_contains("data"))
+      for (auto const& e : data->as_array()) out.push_back(str(e.at("text")) + "<" + str(e.at("sender_id")));
+    return out;
+  };
+  CHECK(x_texts() == std::vector<std::string>{"two<41", "one<41"});
+  *s.now += 30s;  // 1m after "one"
+  CHECK(x_texts() == std::vector<std::string>{"who is this?<500", "two<41", "one<41"});
+  *s.now += 89s;
+  CHECK(x_texts().size() == 3);
+  *s.now += 1s;  // 2m after "two"
+  CHECK(x_texts() == std::vector<std::string>{"thanks!<500", "who is this?<500", "two<41", "one<41"});
+  auto events = answered(s.x_get("/2/dm_events?" + std::string(kEventFields)), 200);
+  auto const& reply = events.at("data").as_array()[0];
+  CHECK(str(reply.at("dm_conversation_id")) == "41-500");
+  CHECK(str(reply.at("created_at")) == "2026-12-01T10:32:30.000Z");
+
+  // A refused DM starts no reply; /_sim/inbox shows an account's whole inbox oldest first.
+  answered(s.getx_send("700", "closed"), 502);
+  *s.now += 1h;
+  auto inbox = s.sim_get("/_sim/inbox?account=g1").as_array();
+  REQUIRE(inbox.size() == 3);
+  CHECK(str(inbox[1].at("direction")) == "in");
+  CHECK(str(inbox[1].at("user_id")) == "100");
+  CHECK(str(inbox[1].at("username")) == "alice");
+  CHECK(str(inbox[1].at("text")) == "stop");
+  auto stats = s.sim_get("/_sim/stats");
+  CHECK(stats.at("replies").at("scheduled").to_number<int>() == 4);
+  CHECK(stats.at("replies").at("released").to_number<int>() == 4);
+  CHECK(s.sim.messages().size() == 6);  // the log holds accepted DMs only, never replies
+}
+
+TEST_CASE("simulator faults over HTTP: drop_before_delivery stores nothing, drop_after_delivery and slow do") {
+  Scenario sc = inbox_scenario();
+  auto before = fault(SimFaultKind::drop_before_delivery);
+  before.endpoint = SimEndpoint::send;
+  before.nth = {1};
+  sc.faults.push_back(before);
+  auto after = fault(SimFaultKind::drop_after_delivery);
+  after.endpoint = SimEndpoint::send;
+  after.nth = {2};
+  sc.faults.push_back(after);
+  auto slow = fault(SimFaultKind::slow);
+  slow.endpoint = SimEndpoint::send;
+  slow.nth = {3};
+  slow.delay = 5s;
+  sc.faults.push_back(slow);
+  HttpClientOptions options;
+  options.request_timeout = 300ms;  // shorter than the slow answer: a timeout after the write
+  LiveSim s(std::move(sc), options);
+
+  auto g1_inbox = [&] {
+    std::vector<std::string> out;
+    auto list = answered(s.getx_list({{"auth_token", "g-session"}}), 200);
+    for (auto const& m : list.at("messages").as_array()) out.push_back(str(m.at("text")));
+    return out;
+  };
+  auto x1_inbox = [&] {
+    std::vector<std::string> out;
+    auto events = answered(s.x_get("/2/dm_events?" + std::string(kEventFields)), 200);
+    if (auto const* data = events.as_object().if_contains("data"))
+      for (auto const& e : data->as_array()) out.push_back(str(e.at("text")));
+    return out;
+  };
+
+  // 1st send: read, then the connection closes with nothing stored.
+  auto dropped_before = s.getx_send("100", "never delivered");
+  CHECK(dropped_before.transport == Transport::failed_after_write);
+  CHECK(s.sim.messages().empty());
+  CHECK(g1_inbox().empty());
+  CHECK(s.sim_get("/_sim/messages").as_array().empty());
+  *s.now += 1min;
+  CHECK(g1_inbox().empty());  // and no scripted reply either
+
+  // 2nd send: delivered, then the connection closes: in the log and the inbox.
+  auto dropped_after = s.x_send("500", "delivered, answer lost");
+  CHECK(dropped_after.transport == Transport::failed_after_write);
+  REQUIRE(s.sim.messages().size() == 1);
+  CHECK(s.sim.messages()[0].text == "delivered, answer lost");
+  CHECK(x1_inbox() == std::vector<std::string>{"delivered, answer lost"});
+
+  // 3rd send: answered too late for the client, but delivered when it arrived.
+  auto timed_out = s.getx_send("600", "slow but delivered");
+  CHECK(timed_out.transport == Transport::timed_out_after_write);
+  REQUIRE(s.sim.messages().size() == 2);
+  CHECK(g1_inbox() == std::vector<std::string>{"slow but delivered"});
+
+  auto log = s.sim_get("/_sim/messages").as_array();
+  REQUIRE(log.size() == 2);
+  CHECK(str(log[0].at("text")) == "delivered, answer lost");
+  auto stats = s.sim_get("/_sim/stats");
+  CHECK(stats.at("statuses").at("0").to_number<int>() == 2);  // the two dropped connections
+  CHECK(stats.at("delivered").at("total").to_number<int>() == 2);
+  auto const& faults = stats.at("faults").as_array();
+  CHECK(str(faults[0].at("kind")) == "drop_before_delivery");
+  CHECK(faults[0].at("fired").to_number<int>() == 1);
+  CHECK(faults[1].at("fired").to_number<int>() == 1);
+}
+
+TEST_CASE("simulator faults: drop_before_delivery on a refresh rotates nothing; endpoint inbox targets reads only") {
+  Scenario sc = inbox_scenario();
+  auto refresh_drop = fault(SimFaultKind::drop_before_delivery);
+  refresh_drop.endpoint = SimEndpoint::token;
+  refresh_drop.nth = {1};
+  sc.faults.push_back(refresh_drop);
+  auto read_429 = fault(SimFaultKind::rate_limited);
+  read_429.endpoint = SimEndpoint::inbox;
+  read_429.provider = ProviderKind::getxapi;
+  read_429.retry_after = 30s;
+  read_429.nth = {1};
+  sc.faults.push_back(read_429);
+  auto read_503 = fault(SimFaultKind::server_error);
+  read_503.endpoint = SimEndpoint::inbox;
+  read_503.provider = ProviderKind::x_api;
+  read_503.status = 503;
+  read_503.nth = {1};
+  sc.faults.push_back(read_503);
+  auto read_drop = fault(SimFaultKind::drop_before_delivery);
+  read_drop.endpoint = SimEndpoint::inbox;
+  read_drop.account = "g1";
+  read_drop.nth = {3};
+  sc.faults.push_back(read_drop);
+  Sim s(std::move(sc));
+
+  auto dropped = s.x_refresh("x-refresh");
+  CHECK(dropped.action == ServerReply::Action::drop_after_request);
+  auto again = s.x_refresh("x-refresh");  // not spent: the dropped refresh was never processed
+  REQUIRE(again.response.status == 200);
+  const std::string access = str(body(again).at("access_token"));
+
+  CHECK(s.getx_send("100", "a").response.status == 200);  // sends are not matched by the read rules
+  CHECK(s.x_send("100", "b", access).response.status == 201);
+
+  auto list = [&] {
+    return s.post("/getxapi/twitter/dm/list", R"({"auth_token":"g-session"})", {{"Authorization", "Bearer g-key"}});
+  };
+  auto limited = list();
+  CHECK(limited.response.status == 429);
+  CHECK(header(limited, "Retry-After") == "30");
+  CHECK(list().response.status == 200);
+  CHECK(list().action == ServerReply::Action::drop_after_request);
+  CHECK(list().response.status == 200);
+
+  auto events = [&] { return s.get("/x_api/2/dm_events", {{"Authorization", "Bearer " + access}}); };
+  auto unavailable = events();
+  CHECK(unavailable.response.status == 503);
+  CHECK(str(body(unavailable).at("title")) == "Service Unavailable");
+  CHECK(body(events()).at("meta").at("result_count") == 1);
+}
