@@ -14,15 +14,12 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cinttypes>
 #include <cstring>
-#include <random>
-#include <set>
+#include <limits>
 
 #include "bench/bench_daemon_support.hpp"
-#include "core/iso_time.hpp"
 #include "storage/accounts.hpp"
 #include "storage/database.hpp"
 #include "storage/import.hpp"
@@ -73,42 +70,21 @@ void usage(std::FILE* to) {
 Options parse_options(int argc, char** argv) {
   Options o;
   std::optional<int> pacing, idle;
-  auto number = [&](int& i) {
-    if (i + 1 >= argc) {
-      usage(stderr);
-      std::exit(2);
-    }
-    const int v = std::atoi(argv[++i]);
-    if (v <= 0) {
-      std::fprintf(stderr, "bench_daemon: %s needs a positive number\n", argv[i - 1]);
-      std::exit(2);
-    }
-    return v;
-  };
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--quick") {
-      o.quick = true;
-    } else if (a == "--keep") {
-      o.keep = true;
-    } else if (a == "--only" && i + 1 < argc) {
-      o.only = argv[++i];
-      if (o.only != "throughput" && o.only != "pacing" && o.only != "idle" && o.only != "memory") {
-        usage(stderr);
-        std::exit(2);
-      }
-    } else if (a == "--pacing-seconds") {
-      pacing = number(i);
-    } else if (a == "--idle-seconds") {
-      idle = number(i);
-    } else if (a == "--help" || a == "-h") {
-      usage(stdout);
-      std::exit(0);
+  CommandLine args("bench_daemon", argc, argv, usage);
+  while (args.next()) {
+    if (args.is("--only")) {
+      o.only = args.value();
+      if (o.only != "throughput" && o.only != "pacing" && o.only != "idle" && o.only != "memory") args.bad_usage();
+    } else if (args.is("--pacing-seconds")) {
+      pacing = static_cast<int>(args.positive_number(std::numeric_limits<int>::max()));
+    } else if (args.is("--idle-seconds")) {
+      idle = static_cast<int>(args.positive_number(std::numeric_limits<int>::max()));
     } else {
-      usage(stderr);
-      std::exit(2);
+      args.not_an_option();
     }
   }
+  o.quick = args.quick();
+  o.keep = args.keep();
   if (o.quick) {
     o.tput_accounts = 250;  // the ramp (one durable claim per account, serially) stays short
     o.tput_queue = 20'000;
@@ -125,11 +101,8 @@ Options parse_options(int argc, char** argv) {
   return o;
 }
 
-// ---------------------------------------------------------------- shared set-up
-
-constexpr std::uint64_t kFirstUserId = 5'000'000'000'000'000'000ULL;  ///< the simulator's `load0`
-constexpr char const* kApiKey = "bench-gx-key";
-constexpr char const* kMessage = "Hi {{user_id}}, this is a benchmark message from outreachd.";
+// ---------------------------------------------------------------- storage in this process
+// (the daemon's set-up, shared with bench_import, is in bench_daemon_support.hpp)
 
 template <class T>
 T must(Result<T>&& r, char const* what) {
@@ -139,124 +112,6 @@ T must(Result<T>&& r, char const* what) {
 
 TimePoint now_tp() { return std::chrono::floor<Duration>(std::chrono::system_clock::now()); }
 
-std::string numbered(char const* format, int i) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, format, i);
-  return buffer;
-}
-std::string account_name(int i) { return numbered("acct-%04d", i); }
-std::string session_token(int i) { return numbered("session-%04d", i); }
-std::string session_env(int i) { return numbered("BENCH_SESSION_%04d", i); }
-std::string sender_id(int i) {
-  return std::to_string(std::uint64_t{1858475867700000000} + static_cast<std::uint64_t>(i));
-}
-
-std::vector<std::string> account_names(int n) {
-  std::vector<std::string> names;
-  for (int i = 1; i <= n; ++i) names.push_back(account_name(i));
-  return names;
-}
-
-/// n getxapi accounts with caps that never bind, and the generated load users (all open).
-std::string scenario_json(int n) {
-  std::string s = R"({"seed": 1,
- "user_ranges": [{"prefix": "load", "count": 1000000, "first_id": "5000000000000000000"}],
- "providers": {"getxapi": {"api_keys": [")" +
-                  std::string(kApiKey) + R"("]}},
- "accounts": [
-)";
-  for (int i = 1; i <= n; ++i) {
-    s += R"(  {"name": ")" + account_name(i) + R"(", "provider": "getxapi", "token": ")" + session_token(i) +
-         R"(", "user_id": ")" + sender_id(i) + R"(", "daily_cap": 100000000})";
-    s += i < n ? ",\n" : "\n";
-  }
-  return s + "]}\n";
-}
-
-/// The API key and every account's session, by environment variable (as an operator would).
-ProcessOptions secrets(int n) {
-  ProcessOptions o;
-  o.env["BENCH_GX_KEY"] = kApiKey;
-  for (int i = 1; i <= n; ++i) o.env[session_env(i)] = session_token(i);
-  return o;
-}
-
-struct Workspace {
-  fs::path dir, state, watch, config, db;
-  explicit Workspace(fs::path d)
-      : dir(std::move(d)),
-        state(dir / "state"),
-        watch(dir / "campaigns"),
-        config(dir / "outreachd.toml"),
-        db(state / "outreachd.db") {
-    fs::create_directories(state);
-    fs::create_directories(watch);
-  }
-};
-
-struct PacingWindowText {
-  std::string min, max;
-};
-
-void write_config(Workspace const& ws, std::string const& base_url, int n, PacingWindowText const& pacing,
-                  std::string const& tier, std::optional<int> daily_cap = std::nullopt) {
-  std::string c = "state_dir = \"" + ws.state.string() + "\"\nwatch_dir = \"" + ws.watch.string() +
-                  "\"\nlog_level = \"info\"\n\n[pacing]\nmin_delay = \"" + pacing.min + "\"\nmax_delay = \"" +
-                  pacing.max +
-                  "\"\n\n[http]\nconnect_timeout = \"5s\"\nrequest_timeout = \"10s\"\n\n"
-                  "[providers.getxapi]\napi_key = { env = \"BENCH_GX_KEY\" }\nbase_url = \"" +
-                  base_url + "/getxapi\"\n";
-  for (int i = 1; i <= n; ++i) {
-    c += "\n[[accounts]]\nname = \"" + account_name(i) + "\"\nprovider = \"getxapi\"\ntier = \"" + tier + "\"\n";
-    if (daily_cap) c += "daily_cap = " + std::to_string(*daily_cap) + "\n";
-    c += "auth_token = { env = \"" + session_env(i) + "\" }\n";
-  }
-  write_text(ws.config, c);
-}
-
-/// A campaign over accounts 1..n with `count` user_id recipients load<first>…, written as a stream.
-void write_campaign(fs::path const& path, std::string const& name, int n, std::int64_t first, std::int64_t count) {
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  if (f == nullptr) fail("cannot write " + path.string());
-  std::vector<char> buffer(1 << 20);
-  std::setvbuf(f, buffer.data(), _IOFBF, buffer.size());
-  std::fprintf(f, "{\"name\": \"%s\",\n \"accounts\": [", name.c_str());
-  for (int i = 1; i <= n; ++i) std::fprintf(f, "%s\"%s\"", i > 1 ? ", " : "", account_name(i).c_str());
-  std::fprintf(f, "],\n \"message\": \"%s\",\n \"recipients\": [\n", kMessage);
-  for (std::int64_t i = 0; i < count; ++i)
-    std::fprintf(f, "  {\"user_id\": \"%" PRIu64 "\"}%s\n", kFirstUserId + static_cast<std::uint64_t>(first + i),
-                 i + 1 < count ? "," : "");
-  std::fprintf(f, "]}\n");
-  if (std::fclose(f) != 0) fail("cannot write " + path.string());
-}
-
-/// Writes the campaign under a hidden name in the watch dir, then renames it in
-/// (README.md#the-watch-directory).
-void drop_campaign(Workspace const& ws, std::string const& name, int n, std::int64_t count) {
-  const fs::path tmp = ws.watch / ("." + name + ".json.tmp");
-  write_campaign(tmp, name, n, 0, count);
-  fs::rename(tmp, ws.watch / (name + ".json"));
-}
-
-void wait_imported(Workspace const& ws, DaemonProcess const& daemon, std::string const& name, std::int64_t total,
-                   std::chrono::milliseconds timeout) {
-  const bool ok = wait_for(
-      [&] {
-        if (daemon.exited()) return true;
-        if (fs::exists(ws.watch / "rejected")) return true;
-        return campaign_counts(ws.db, name).total == total;
-      },
-      timeout, 100ms);
-  if (!ok || daemon.exited() || campaign_counts(ws.db, name).total != total)
-    fail("campaign " + name + " was not imported (" + std::to_string(total) + " recipients):\n" +
-         DaemonProcess::tail(daemon.log()));
-}
-
-std::string verdict(bool met) { return met ? "met" : "MISSED"; }
-
-struct SummaryLine {
-  std::string what, measured, reference, target, status;
-};
 std::vector<SummaryLine> g_summary;
 
 // ---------------------------------------------------------------- 1. throughput
@@ -428,85 +283,6 @@ void bench_throughput(Options const& o, std::string const& bin, fs::path const& 
 
 // ---------------------------------------------------------------- 2. pacing fidelity
 
-/// The machine's own timer noise, measured while the daemon runs: a thread sleeping to absolute
-/// deadlines 20–100 ms apart records how late it wakes. No daemon can be more punctual than this.
-class TimerNoise {
- public:
-  TimerNoise() : thread_([this] { loop(); }) {}
-  ~TimerNoise() { stop(); }
-  TimerNoise(TimerNoise const&) = delete;
-  TimerNoise& operator=(TimerNoise const&) = delete;
-
-  std::vector<double> const& stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    return late_ms_;
-  }
-
- private:
-  void loop() {
-    std::mt19937 rng(7);
-    std::uniform_int_distribution<int> gap(20, 100);
-    while (!stop_) {
-      const auto target = SteadyClock::now() + std::chrono::milliseconds(gap(rng));
-      std::this_thread::sleep_until(target);
-      late_ms_.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - target).count());
-    }
-  }
-  std::atomic<bool> stop_{false};
-  std::vector<double> late_ms_;
-  std::thread thread_;
-};
-
-/// The disk's own durable-commit latency, measured while the daemon runs: a thread making a tiny
-/// synchronous=FULL commit to a database of its own on the same disk every 200 ms. Every send
-/// waits for one durable claim commit first (docs/send-rules.md#claim-before-send), so a slow fsync
-/// here is a late send there.
-class DiskSyncLatency {
- public:
-  explicit DiskSyncLatency(fs::path const& db) : path_(db), thread_([this] { loop(); }) {}
-  ~DiskSyncLatency() { stop(); }
-  DiskSyncLatency(DiskSyncLatency const&) = delete;
-  DiskSyncLatency& operator=(DiskSyncLatency const&) = delete;
-
-  std::vector<double> const& stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    return commit_ms_;
-  }
-
- private:
-  void loop() {
-    sqlite3* db = nullptr;
-    if (sqlite3_open(path_.c_str(), &db) != SQLITE_OK) fail("cannot open " + path_.string());
-    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t (x INTEGER)", nullptr, nullptr,
-                 nullptr);
-    for (int i = 0; !stop_; ++i) {
-      std::this_thread::sleep_for(200ms);
-      const std::string sql = "INSERT INTO t VALUES (" + std::to_string(i) + ")";
-      const auto start = SteadyClock::now();
-      if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) fail("the disk probe's commit failed");
-      commit_ms_.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count());
-    }
-    sqlite3_close(db);
-  }
-  fs::path path_;
-  std::atomic<bool> stop_{false};
-  std::vector<double> commit_ms_;
-  std::thread thread_;
-};
-
-struct SendRow {
-  std::int64_t claimed_at = 0;
-  std::int64_t sent_at = 0;
-  std::string user_id;
-};
-
-void print_distribution(char const* label, std::vector<double> const& v) {
-  std::printf("   %-58s p50 %6.1f  p90 %6.1f  p99 %6.1f  max %7.1f ms  (n=%zu)\n", label, quantile(v, 0.5),
-              quantile(v, 0.9), quantile(v, 0.99), v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()), v.size());
-}
-
 void bench_pacing(Options const& o, std::string const& bin, fs::path const& root) {
   const int n = o.pacing_accounts;
   constexpr std::int64_t kMin = 2000, kMax = 5000;
@@ -532,7 +308,7 @@ void bench_pacing(Options const& o, std::string const& bin, fs::path const& root
   drop_campaign(ws, "pacing", n, queue);
   wait_imported(ws, daemon, "pacing", queue, 60s);
 
-  std::map<std::string, std::set<std::int64_t>> schedules;
+  ScheduleRecorder schedules;
   std::vector<double> noise, disk;
   {
     TimerNoise timer_noise;
@@ -540,9 +316,7 @@ void bench_pacing(Options const& o, std::string const& bin, fs::path const& root
     SqlReader sql(ws.db);
     const auto start = SteadyClock::now();
     while (seconds_since(start) < o.pacing_seconds) {
-      sql.each("SELECT name, state, next_send_at FROM accounts", [&](SqlReader::Row const& r) {
-        if (r[1] == std::optional<std::string>("pacing") && r[2]) schedules[*r[0]].insert(std::stoll(*r[2]));
-      });
+      schedules.poll(sql);
       std::this_thread::sleep_for(100ms);
     }
     noise = timer_noise.stop();
@@ -551,116 +325,41 @@ void bench_pacing(Options const& o, std::string const& bin, fs::path const& root
   daemon.stop();
   sim.reset();  // flushes and closes its log
 
-  std::map<std::string, std::vector<SendRow>> sends;
-  std::int64_t not_sent = 0;
-  {
-    SqlReader sql(ws.db);
-    sql.each(
-        "SELECT a.name, r.claimed_at, r.sent_at, r.user_id, r.state FROM recipients r "
-        "JOIN accounts a ON a.id = r.claimed_by WHERE r.claimed_at IS NOT NULL",
-        [&](SqlReader::Row const& r) {
-          if (r[4] != std::optional<std::string>("sent") || !r[2]) {
-            ++not_sent;
-            return;
-          }
-          sends[*r[0]].push_back({std::stoll(*r[1]), std::stoll(*r[2]), *r[3]});
-        });
-  }
-  std::map<std::string, std::int64_t> received;  // recipient id → simulator receive time
-  std::map<std::string, std::vector<std::int64_t>> received_by_account;
-  {
-    std::ifstream in(sim_log);
-    for (std::string line; std::getline(in, line);) {
-      if (line.empty()) continue;
-      auto m = json::parse(line).as_object();
-      auto t = parse_iso8601(std::string(m.at("time").as_string()));
-      if (!t) fail("bad time in the simulator log: " + line);
-      const std::int64_t ms = t->time_since_epoch().count();
-      received[std::string(m.at("recipient_id").as_string())] = ms;
-      received_by_account[std::string(m.at("account").as_string())].push_back(ms);
-    }
-  }
-
-  std::vector<double> wake_late, dm_late, claim_to_dm;
-  std::int64_t total_sends = 0, paced_sends = 0, bad_gap = 0;
-  std::int64_t gap_min = INT64_MAX, gap_max = INT64_MIN;
-  std::string first_bad;  // a schedule that matches no send end within the window, for the record
-  std::ofstream samples(ws.dir / "pacing-samples.csv");  // for --keep: one line per matched schedule
-  samples << "account,previous_end_ms,scheduled_ms,claimed_ms,dm_received_ms,end_ms\n";
-  for (auto& [account, rows] : sends) {
-    std::sort(rows.begin(), rows.end(), [](SendRow const& a, SendRow const& b) { return a.claimed_at < b.claimed_at; });
-    total_sends += static_cast<std::int64_t>(rows.size());
-    paced_sends += static_cast<std::int64_t>(rows.size()) - 1;  // every send after the first follows a gap
-    for (std::int64_t scheduled : schedules[account]) {
-      // The send whose end started this gap: the last one claimed before the schedule. (Not "ended
-      // at or before it": a next send that is claimed, sent and recorded within the scheduled
-      // millisecond itself would match instead, as a gap of 0.)
-      std::size_t k = rows.size();
-      for (std::size_t i = 0; i < rows.size(); ++i)
-        if (rows[i].claimed_at < scheduled) k = i;
-      if (k == rows.size()) continue;
-      const std::int64_t gap = scheduled - rows[k].sent_at;
-      if (gap < kMin || gap > kMax) {
-        if (first_bad.empty()) {
-          first_bad = account + ": scheduled " + std::to_string(scheduled) + " ms, previous end " +
-                      std::to_string(rows[k].sent_at) + " ms";
-        }
-        ++bad_gap;
-        continue;
-      }
-      if (k + 1 >= rows.size()) continue;  // the run ended during this gap
-      gap_min = std::min(gap_min, gap);
-      gap_max = std::max(gap_max, gap);
-      SendRow const& next = rows[k + 1];
-      wake_late.push_back(static_cast<double>(next.claimed_at - scheduled));
-      std::int64_t dm = -1;
-      if (auto it = received.find(next.user_id); it != received.end()) {
-        dm = it->second;
-        dm_late.push_back(static_cast<double>(it->second - scheduled));
-        claim_to_dm.push_back(static_cast<double>(it->second - next.claimed_at));
-      }
-      samples << account << ',' << rows[k].sent_at << ',' << scheduled << ',' << next.claimed_at << ',' << dm << ','
-              << next.sent_at << '\n';
-    }
-  }
-  std::int64_t spacing_min = INT64_MAX, below_min = 0;
-  for (auto& [account, times] : received_by_account) {
-    std::sort(times.begin(), times.end());
-    for (std::size_t i = 1; i < times.size(); ++i) {
-      spacing_min = std::min(spacing_min, times[i] - times[i - 1]);
-      if (times[i] - times[i - 1] < kMin) ++below_min;
-    }
-  }
+  const PacingRecord record = match_schedules(ws.db, sim_log, schedules.schedules(), kMin, kMax);
+  write_pacing_samples(ws.dir / "pacing-samples.csv", record.sends);
+  const Lateness late = lateness(record.sends);
 
   std::printf("   sends: %" PRId64 " (%" PRId64
               " after a pacing gap); schedules matched: %zu (%.1f%%); "
               "drawn gaps %" PRId64 "..%" PRId64 " ms; inconsistent: %" PRId64 "; not sent: %" PRId64 "\n",
-              total_sends, paced_sends, wake_late.size(),
-              paced_sends > 0 ? 100.0 * static_cast<double>(wake_late.size()) / static_cast<double>(paced_sends) : 0.0,
-              gap_min == INT64_MAX ? 0 : gap_min, gap_max == INT64_MIN ? 0 : gap_max, bad_gap, not_sent);
-  if (!first_bad.empty()) std::printf("   first inconsistent schedule: %s\n", first_bad.c_str());
-  print_distribution("lateness of the DM at the provider (receive - scheduled)", dm_late);
-  print_distribution("  of which the wake-up (claim time - scheduled)", wake_late);
-  print_distribution("  and claim -> DM (durable claim, canDm lookup, send)", claim_to_dm);
+              record.total_sends, record.paced_sends, record.sends.size(),
+              record.paced_sends > 0
+                  ? 100.0 * static_cast<double>(record.sends.size()) / static_cast<double>(record.paced_sends)
+                  : 0.0,
+              record.gap_min, record.gap_max, record.bad_gap, record.not_sent);
+  if (!record.first_bad.empty()) std::printf("   first inconsistent schedule: %s\n", record.first_bad.c_str());
+  print_distribution("lateness of the DM at the provider (receive - scheduled)", late.dm);
+  print_distribution("  of which the wake-up (claim time - scheduled)", late.wake);
+  print_distribution("  and claim -> DM (durable claim, canDm lookup, send)", late.claim_to_dm);
   print_distribution("reference: this machine's timer wake-up lateness", noise);
   print_distribution("reference: the disk's durable commit (1 row, FULL)", disk);
   const auto over_20 = std::count_if(disk.begin(), disk.end(), [](double ms) { return ms > 20; });
   std::printf("   (a send waits for its durable claim commit: %zd of %zu probe commits took over 20 ms; such a stall\n"
               "   delays every account due during it, which is what the lateness tail above is made of)\n",
               static_cast<std::ptrdiff_t>(over_20), disk.size());
-  const double p99 = quantile(dm_late, 0.99);
+  const double p99 = quantile(late.dm, 0.99);
   std::printf("   target p99 < 20 ms: p99 is %.2fx the target: %s\n", p99 / 20,
-              verdict(!dm_late.empty() && p99 < 20).c_str());
+              verdict(!late.dm.empty() && p99 < 20).c_str());
   std::printf("   simulator-only check: smallest DM-to-DM spacing of an account %" PRId64
               " ms; spacings below min_delay: %" PRId64 "\n\n",
-              spacing_min == INT64_MAX ? 0 : spacing_min, below_min);
+              record.spacing_min, record.below_min);
   char m[64], r[96], t[64];
-  std::snprintf(m, sizeof m, "p99 %.0f ms (wake-up %.0f)", p99, quantile(wake_late, 0.99));
+  std::snprintf(m, sizeof m, "p99 %.0f ms (wake-up %.0f)", p99, quantile(late.wake, 0.99));
   std::snprintf(r, sizeof r, "timer p99 %.1f, disk commit p99 %.0f max %.0f ms", quantile(noise, 0.99),
                 quantile(disk, 0.99), disk.empty() ? 0.0 : *std::max_element(disk.begin(), disk.end()));
   std::snprintf(t, sizeof t, "< 20 ms (%.2fx)", p99 / 20);
   g_summary.push_back(
-      {"pacing lateness, " + std::to_string(n) + " accounts", m, r, t, verdict(!dm_late.empty() && p99 < 20)});
+      {"pacing lateness, " + std::to_string(n) + " accounts", m, r, t, verdict(!late.dm.empty() && p99 < 20)});
 }
 
 // ---------------------------------------------------------------- 3. idle cost
@@ -882,11 +581,7 @@ int main(int argc, char** argv) {
     if (o.only.empty() || o.only == "idle") bench_idle(o, bin, temp.path());
     if (o.only.empty() || o.only == "memory") bench_memory(o, bin, temp.path());
 
-    std::printf("summary (%.0f s; load average now %s)\n", seconds_since(start), load_average().c_str());
-    std::printf("  %-32s %-26s %-46s %-18s %s\n", "figure", "measured", "reference (same run)", "target", "");
-    for (auto const& s : g_summary)
-      std::printf("  %-32s %-26s %-46s %-18s %s\n", s.what.c_str(), s.measured.c_str(), s.reference.c_str(),
-                  s.target.c_str(), s.status.c_str());
+    print_summary(g_summary, start, 32);
   } catch (std::exception const& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "bench_daemon: %s\n", e.what());

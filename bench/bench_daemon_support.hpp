@@ -1,8 +1,10 @@
 #pragma once
-// bench_daemon's plumbing: the real `outreachd simulate` and `outreachd run` as child processes
-// (through the e2e tests' Process, so output goes to unlinked files and every wait is bounded), a
-// temp directory, read-only SQL on the daemon's database, /proc readings (CPU time, RSS) and a
-// minimal loopback HTTP GET for the simulator's /_sim endpoints. Header-only, bench-only.
+// The daemon benchmarks' plumbing (bench_daemon, bench_import): their command line and summary
+// table, the real `outreachd simulate` and `outreachd run` as child processes (through the e2e
+// tests' Process, so output goes to unlinked files and every wait is bounded), a temp directory,
+// read-only SQL on the daemon's database, /proc readings (CPU time, RSS), a minimal loopback HTTP
+// GET for the simulator's /_sim endpoints, and a fleet of accounts on the simulator with
+// bench_daemon's pacing method. Header-only, bench-only.
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
@@ -22,9 +24,12 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <random>
@@ -103,6 +108,80 @@ class TempDir {
   bool keep_ = false;
 };
 
+// ---------------------------------------------------------------- command line
+
+/// A daemon benchmark's command line, read left to right: `while (args.next())`, is() to tell the
+/// option and value() / positive_number() to take its value. A malformed one ends the process:
+/// usage to stderr and exit 2. The flags every daemon benchmark takes, --quick and --keep, it reads
+/// itself: quick() and keep().
+class CommandLine {
+ public:
+  using Usage = void (*)(std::FILE*);
+  /// `program` prefixes the messages ("bench_daemon: --x needs a positive number").
+  CommandLine(char const* program, int argc, char** argv, Usage usage)
+      : program_(program), argc_(argc), argv_(argv), usage_(usage) {}
+
+  /// Moves to the next argument other than --quick and --keep; false past the last.
+  bool next() {
+    while (++i_ < argc_) {
+      if (is("--quick"))
+        quick_ = true;
+      else if (is("--keep"))
+        keep_ = true;
+      else
+        return true;
+    }
+    return false;
+  }
+  /// --quick: a short smoke run.
+  bool quick() const { return quick_; }
+  /// --keep: leave the temp dir for inspection.
+  bool keep() const { return keep_; }
+
+  /// Whether the current argument is `option`.
+  bool is(char const* option) const { return std::strcmp(argv_[i_], option) == 0; }
+
+  /// The argument after the current option.
+  std::string value() {
+    if (i_ + 1 >= argc_) bad_usage();
+    return argv_[++i_];
+  }
+  /// The argument after the current option as a whole number > 0 (one above `at_most` reads as
+  /// `at_most`); anything else is an error.
+  std::int64_t positive_number(std::int64_t at_most = std::numeric_limits<std::int64_t>::max()) {
+    const std::string text = value();
+    char* end = nullptr;
+    const long long v = std::strtoll(text.c_str(), &end, 10);
+    if (v <= 0 || end == text.c_str() || *end != '\0') {
+      std::fprintf(stderr, "%s: %s needs a positive number\n", program_, argv_[i_ - 1]);
+      std::exit(2);
+    }
+    return std::min<std::int64_t>(v, at_most);
+  }
+
+  /// For an argument no option matched: --help and -h print the usage and exit 0; anything else is
+  /// an error.
+  [[noreturn]] void not_an_option() const {
+    if (is("--help") || is("-h")) {
+      usage_(stdout);
+      std::exit(0);
+    }
+    bad_usage();
+  }
+  [[noreturn]] void bad_usage() const {
+    usage_(stderr);
+    std::exit(2);
+  }
+
+ private:
+  char const* program_;
+  int argc_;
+  char** argv_;
+  Usage usage_;
+  int i_ = 0;
+  bool quick_ = false, keep_ = false;
+};
+
 // ---------------------------------------------------------------- /proc
 
 /// CPU time of a process as the kernel accounts it.
@@ -173,6 +252,23 @@ inline std::string load_average() {
   if (const auto at = pressure.find("avg60="); at != std::string::npos)
     load += "; CPU pressure (some, avg60) " + pressure.substr(at + 6, pressure.find(' ', at) - at - 6) + "%";
   return load;
+}
+
+// ---------------------------------------------------------------- summary
+
+/// One line of the table a benchmark ends with.
+struct SummaryLine {
+  std::string what, measured, reference, target, status;
+};
+
+/// The closing table: the run's length, the load average and `lines` under a header, the first
+/// column `what_width` wide.
+inline void print_summary(std::vector<SummaryLine> const& lines, SteadyClock::time_point start, int what_width) {
+  std::printf("summary (%.0f s; load average now %s)\n", seconds_since(start), load_average().c_str());
+  std::printf("  %-*s %-26s %-46s %-18s %s\n", what_width, "figure", "measured", "reference (same run)", "target", "");
+  for (auto const& s : lines)
+    std::printf("  %-*s %-26s %-46s %-18s %s\n", what_width, s.what.c_str(), s.measured.c_str(), s.reference.c_str(),
+                s.target.c_str(), s.status.c_str());
 }
 
 // ---------------------------------------------------------------- SQL
@@ -407,16 +503,12 @@ inline double quantile(std::vector<double> v, double q) {
   return v[std::min(index, v.size() - 1)];
 }
 
-}  // namespace outreach::bench
-
 // ---------------------------------------------------------------- a fleet on the simulator
-// bench_daemon's set-up and its pacing method, shared so that other daemon benchmarks
-// (bench_import) measure the same way: n getxapi accounts acct-0001… on the simulator's load
-// users, a workspace (state dir, watch dir, config), campaign files, the machine's timer and disk
-// references, and the matching of each account's stored next_send_at with its next claim and with
-// the moment the simulator received that DM. In a namespace of its own so that bench_daemon.cpp,
-// which still has its own copies of these, is unaffected.
-namespace outreach::bench::fleet {
+// The daemon benchmarks' set-up and bench_daemon's pacing method, so that every daemon benchmark
+// (bench_daemon, bench_import) measures the same way: n getxapi accounts acct-0001… on the
+// simulator's load users, a workspace (state dir, watch dir, config), campaign files, the machine's
+// timer and disk references, and the matching of each account's stored next_send_at with its next
+// claim and with the moment the simulator received that DM.
 
 inline constexpr std::uint64_t kFirstUserId = 5'000'000'000'000'000'000ULL;  ///< the simulator's `load0`
 inline constexpr char const* kApiKey = "bench-gx-key";
@@ -758,6 +850,24 @@ inline PacingRecord match_schedules(fs::path const& db, fs::path const& sim_log,
   return out;
 }
 
+/// The lateness of matched sends, in milliseconds, one value per send.
+struct Lateness {
+  std::vector<double> dm;           ///< the DM at the simulator - scheduled (the sends in its log)
+  std::vector<double> wake;         ///< the claim - scheduled: the daemon's wake-up (every send)
+  std::vector<double> claim_to_dm;  ///< the DM at the simulator - the claim (the sends in its log)
+};
+
+inline Lateness lateness(std::vector<PacedSend> const& sends) {
+  Lateness l;
+  for (auto const& s : sends) {
+    l.wake.push_back(s.wake_late_ms());
+    if (s.dm_ms < 0) continue;
+    l.dm.push_back(s.dm_late_ms());
+    l.claim_to_dm.push_back(s.claim_to_dm_ms());
+  }
+  return l;
+}
+
 /// For --keep: one line per matched schedule.
 inline void write_pacing_samples(fs::path const& path, std::vector<PacedSend> const& sends) {
   std::ofstream samples(path);
@@ -767,4 +877,4 @@ inline void write_pacing_samples(fs::path const& path, std::vector<PacedSend> co
             << ',' << s.end_ms << '\n';
 }
 
-}  // namespace outreach::bench::fleet
+}  // namespace outreach::bench

@@ -1,6 +1,6 @@
 // bench_import: "big imports never stall sends", measured on the real `outreachd run` against the
 // real `outreachd simulate` (child processes, loopback only, a temp dir), with bench_daemon's
-// pacing method (bench_daemon_support.hpp, namespace fleet):
+// pacing method (bench_daemon_support.hpp):
 //   1. pacing lateness of 100 accounts at 2–5 s in two windows of one run: (a) no import, for N s;
 //      (b) from the drop of a 1,000,000-recipient campaign for another account into the watch
 //      directory until campaign_status shows it with its full total, plus 2 s (target p99 < 20 ms);
@@ -14,14 +14,12 @@
 #include <unistd.h>
 
 #include <cinttypes>
-#include <cstdlib>
 
 #include "bench/bench_daemon_support.hpp"
 #include "core/iso_time.hpp"
 
 using namespace outreach;
 using namespace outreach::bench;
-using namespace outreach::bench::fleet;
 
 namespace {
 
@@ -51,37 +49,18 @@ void usage(std::FILE* to) {
 Options parse_options(int argc, char** argv) {
   Options o;
   std::optional<int> seconds;
-  auto number = [&](int& i) -> std::int64_t {
-    if (i + 1 >= argc) {
-      usage(stderr);
-      std::exit(2);
-    }
-    char* end = nullptr;
-    const long long v = std::strtoll(argv[++i], &end, 10);
-    if (v <= 0 || end == argv[i] || *end != '\0') {
-      std::fprintf(stderr, "bench_import: %s needs a positive number\n", argv[i - 1]);
-      std::exit(2);
-    }
-    return v;
-  };
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--quick") {
-      o.quick = true;
-    } else if (a == "--keep") {
-      o.keep = true;
-    } else if (a == "--recipients") {
-      o.recipients = number(i);
-    } else if (a == "--seconds") {
-      seconds = static_cast<int>(std::min<std::int64_t>(number(i), 86'400));
-    } else if (a == "--help" || a == "-h") {
-      usage(stdout);
-      std::exit(0);
+  CommandLine args("bench_import", argc, argv, usage);
+  while (args.next()) {
+    if (args.is("--recipients")) {
+      o.recipients = args.positive_number();
+    } else if (args.is("--seconds")) {
+      seconds = static_cast<int>(args.positive_number(86'400));
     } else {
-      usage(stderr);
-      std::exit(2);
+      args.not_an_option();
     }
   }
+  o.quick = args.quick();
+  o.keep = args.keep();
   if (o.quick) o.seconds = 10;
   if (seconds) o.seconds = *seconds;
   return o;
@@ -238,9 +217,6 @@ std::string log_line(std::string const& log, std::string const& needle) {
 
 // ---------------------------------------------------------------- summary
 
-struct SummaryLine {
-  std::string what, measured, reference, target, status;
-};
 std::vector<SummaryLine> g_summary;
 
 struct Dist {
@@ -255,20 +231,6 @@ struct Dist {
 
 void side_by_side(char const* label, Dist const& a, Dist const& b) {
   std::printf("   %-44s %-34s %s\n", label, a.cell().c_str(), b.cell().c_str());
-}
-
-struct Lateness {
-  Dist dm, wake, claim_to_dm;
-};
-Lateness lateness(std::vector<PacedSend> const& sends) {
-  Lateness l;
-  for (auto const& s : sends) {
-    l.wake.v.push_back(s.wake_late_ms());
-    if (s.dm_ms < 0) continue;
-    l.dm.v.push_back(s.dm_late_ms());
-    l.claim_to_dm.v.push_back(s.claim_to_dm_ms());
-  }
-  return l;
 }
 
 // ---------------------------------------------------------------- 1 and 2(i): the windows
@@ -419,15 +381,15 @@ WindowsResult bench_windows(Options const& o, std::string const& bin, fs::path c
                 static_cast<int>(kTail.count()));
   std::printf("   %-44s %-34s %s\n", "", "(a) no import", "(b) import");
   std::printf("   %-44s %-34s %s\n", "milliseconds", "    p50      p99      max", "    p50      p99      max");
-  side_by_side("lateness of the DM at the provider", la.dm, lb.dm);
-  side_by_side("  of which the wake-up (claim - scheduled)", la.wake, lb.wake);
-  side_by_side("  and claim -> DM (claim, canDm, send)", la.claim_to_dm, lb.claim_to_dm);
-  std::printf("   %-44s %-34s %s\n", "DM lateness of the sends due during the import", "", li.dm.cell().c_str());
+  side_by_side("lateness of the DM at the provider", Dist{la.dm}, Dist{lb.dm});
+  side_by_side("  of which the wake-up (claim - scheduled)", Dist{la.wake}, Dist{lb.wake});
+  side_by_side("  and claim -> DM (claim, canDm, send)", Dist{la.claim_to_dm}, Dist{lb.claim_to_dm});
+  std::printf("   %-44s %-34s %s\n", "DM lateness of the sends due during the import", "", Dist{li.dm}.cell().c_str());
   side_by_side("reference: this machine's timer lateness", Dist{noise_a}, Dist{noise_b});
   side_by_side("reference: the disk's durable commit", Dist{disk_a}, Dist{disk_b});
-  out.p99_a = quantile(la.dm.v, 0.99);
-  out.p99_b = quantile(lb.dm.v, 0.99);
-  out.measured = !la.dm.v.empty() && !lb.dm.v.empty();
+  out.p99_a = quantile(la.dm, 0.99);
+  out.p99_b = quantile(lb.dm, 0.99);
+  out.measured = !la.dm.empty() && !lb.dm.empty();
   const bool met = out.measured && out.p99_b < 20;
   std::printf("   p99 (a) %.1f ms, (b) %.1f ms: (b) is %.1fx (a); target (b) p99 < 20 ms: %.2fx the target: %s\n",
               out.p99_a, out.p99_b, out.p99_a > 0 ? out.p99_b / out.p99_a : 0.0, out.p99_b / 20, verdict(met).c_str());
@@ -445,7 +407,7 @@ WindowsResult bench_windows(Options const& o, std::string const& bin, fs::path c
 
   char m[64], r[96], t[64];
   std::snprintf(m, sizeof m, "p99 %.0f ms, max %.0f", out.p99_b,
-                lb.dm.v.empty() ? 0.0 : *std::max_element(lb.dm.v.begin(), lb.dm.v.end()));
+                lb.dm.empty() ? 0.0 : *std::max_element(lb.dm.begin(), lb.dm.end()));
   std::snprintf(r, sizeof r, "(a) p99 %.1f ms (b/a %.0fx); timer p99 %.1f", out.p99_a,
                 out.p99_a > 0 ? out.p99_b / out.p99_a : 0.0, quantile(noise_b, 0.99));
   std::snprintf(t, sizeof t, "< 20 ms (%.2fx)", out.p99_b / 20);
@@ -569,11 +531,7 @@ int main(int argc, char** argv) {
     std::snprintf(t, sizeof t, ">= 0.5x (%.2fx)", cli_ratio);
     g_summary.push_back({"import rate vs sqlite3 CLI", m, r, t, verdict(cli_ratio >= 0.5)});
 
-    std::printf("summary (%.0f s; load average now %s)\n", seconds_since(start), load_average().c_str());
-    std::printf("  %-30s %-26s %-46s %-18s %s\n", "figure", "measured", "reference (same run)", "target", "");
-    for (auto const& s : g_summary)
-      std::printf("  %-30s %-26s %-46s %-18s %s\n", s.what.c_str(), s.measured.c_str(), s.reference.c_str(),
-                  s.target.c_str(), s.status.c_str());
+    print_summary(g_summary, start, 30);
   } catch (std::exception const& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "bench_import: %s\n", e.what());

@@ -90,9 +90,17 @@ struct ImportSession::State {
   std::int64_t added = 0;            ///< recipients offered to add()
   std::int64_t inserted = 0;         ///< distinct recipients stored
   std::int64_t suppressed = 0;       ///< of those, on the suppression list
-  std::int64_t rows_in_chunk = 0;    ///< inserted since the open chunk began
   bool check_suppression = false;
-  std::optional<sql::Stmt> insert;  ///< prepared once: add() runs it a million times
+  /// Rows accepted but not yet written: a chunk's transaction spans only their inserts, never the
+  /// reading and checking of the file, so the write lock is held for as short a time as possible.
+  struct PendingRow {
+    std::string username;
+    std::string user_id;
+    std::string text;
+    bool suppressed = false;
+  };
+  std::vector<PendingRow> pending;
+  std::int64_t written = 0;  ///< rows already inserted (the offsets below it are in the database)
   detail::DedupIndex usernames;
   detail::DedupIndex user_ids;
   std::optional<Error> failure;
@@ -102,7 +110,6 @@ struct ImportSession::State {
 
   /// Ends the open chunk without committing it.
   void drop_chunk() noexcept {
-    insert.reset();
     if (tx) {
       tx->rollback();
       tx.reset();
@@ -127,21 +134,46 @@ struct ImportSession::State {
     auto begun = sql::Transaction::begin(*conn, sql::Durability::normal, what());
     if (!begun) return begun.error();
     tx.emplace(std::move(*begun));
-    rows_in_chunk = 0;
     return {};
   }
   /// Without fsync: until the last transaction the campaign is invisible, and a crash's loss of a
   /// chunk is a loss of rows that would be deleted anyway.
   Result<void> close_chunk() {
     if (!tx) return {};
-    insert.reset();  // a cached statement is handed back between chunks, like any other
     auto r = tx->commit(what());
     tx.reset();
     return r;
   }
 
+  /// Writes the pending rows as one chunk (its own transaction, without fsync).
+  Result<void> write_pending() {
+    if (pending.empty()) return {};
+    if (auto opened = open_chunk(); !opened) return opened;
+    {
+      auto stmt = conn->prepare(kInsertRecipient);
+      if (!stmt) return stmt.error();
+      for (auto const& row : pending) {
+        stmt->bind(1, base_id + written).bind(2, campaign_id);
+        if (row.suppressed)
+          stmt->bind(3, "skipped").bind(4, "suppressed");
+        else
+          stmt->bind_static(3, "pending").bind_null(4);
+        stmt->bind_static_or_null(5, row.username).bind_static_or_null(6, row.user_id).bind_static(7, row.text);
+        if (auto res = stmt->run("importing a recipient"); !res) return res;
+        ++written;
+      }
+    }
+    if (auto closed = close_chunk(); !closed) return closed;
+    pending.clear();
+    return {};
+  }
+
   /// Whether the stored row at `offset` has this key (column 0: username, 1: user_id).
   Result<bool> row_has(std::uint32_t offset, int column, std::string_view key) {
+    if (static_cast<std::int64_t>(offset) >= written) {
+      auto const& row = pending[static_cast<std::size_t>(offset - written)];
+      return column == 0 ? ascii_lower(row.username) == key : row.user_id == key;
+    }
     auto stmt = conn->prepare("SELECT lower(username), user_id FROM recipients WHERE id = ?1");
     if (!stmt) return stmt.error();
     stmt->bind(1, base_id + offset);
@@ -220,30 +252,19 @@ Result<void> ImportSession::add(ValidRecipient const& r) {
   auto suppressed = s.is_suppressed(username_key, r.user_id);
   if (!suppressed) return s.fail(suppressed.error());
 
-  if (auto opened = s.open_chunk(); !opened) return s.fail(opened.error());
-  if (!s.insert) {
-    auto insert = s.conn->prepare(kInsertRecipient);
-    if (!insert) return s.fail(insert.error());
-    s.insert.emplace(std::move(*insert));
-  }
-  // Bound without copies: `r` outlives the run below, which resets the statement when done.
-  auto& stmt = *s.insert;
-  stmt.bind(1, s.base_id + s.inserted).bind(2, s.campaign_id);
-  if (*suppressed)
-    stmt.bind(3, "skipped").bind(4, "suppressed");
-  else
-    stmt.bind_static(3, "pending").bind_null(4);
-  stmt.bind_static_or_null(5, r.username).bind_static_or_null(6, r.user_id).bind_static(7, r.text);
-  if (auto res = stmt.run("importing a recipient"); !res) return s.fail(res.error());
-
   auto const offset = static_cast<std::uint32_t>(s.inserted);
+  s.pending.push_back({r.username, r.user_id, r.text, *suppressed});
   if (!username_key.empty()) s.usernames.insert(hash_of(username_key), offset);
   if (!r.user_id.empty()) s.user_ids.insert(hash_of(r.user_id), offset);
   ++s.inserted;
   if (*suppressed) ++s.suppressed;
-  if (++s.rows_in_chunk >= s.options.rows_per_transaction) {
-    if (auto closed = s.close_chunk(); !closed) return s.fail(closed.error());
-    if (s.options.pause_between_chunks > Duration::zero()) std::this_thread::sleep_for(s.options.pause_between_chunks);
+  if (static_cast<std::int64_t>(s.pending.size()) >= s.options.rows_per_transaction) {
+    if (auto written = s.write_pending(); !written) return s.fail(written.error());
+    // Between chunks no lock is held and no one waits: the chunk's pages go to disk here, not in
+    // the event loop's next durable commit, and the WAL is copied back in small steps.
+    s.conn->sync_wal();
+    s.conn->checkpoint_if_due();
+    if (s.options.pause_between_chunks.count() > 0) std::this_thread::sleep_for(s.options.pause_between_chunks);
   }
   return {};
 }
@@ -263,7 +284,7 @@ Result<ImportSummary> ImportSession::commit() {
     return e;
   };
   std::string const what = s.what();
-  if (auto r = s.close_chunk(); !r) return fail(r.error());
+  if (auto r = s.write_pending(); !r) return fail(r.error());
   // The last transaction makes the campaign whole and visible at once, durably: the daemon moves
   // the file to accepted/ right after.
   auto tx = sql::Transaction::begin(*s.conn, sql::Durability::full, what);
@@ -445,6 +466,8 @@ Result<ImportSession> begin_import(Database& db, CampaignHeader const& header, s
   auto empty = suppression_list_empty(conn);
   if (!empty) return empty.error();
   s.check_suppression = !*empty;
+  // The campaign row, invisible: committed now, so no lock is held while the file is read.
+  if (auto r = s.close_chunk(); !r) return r.error();
   return session;
 }
 

@@ -3,8 +3,12 @@
 // memory, and written in short transactions so that the sends of running campaigns go on beside
 // it (README.md#importing-beside-running-campaigns):
 //
-//   - every `rows_per_transaction` recipients are committed as one chunk, without fsync; each chunk
-//     holds the write lock for a few milliseconds, and claims and records take turns with it;
+//   - recipients are checked as they come (duplicates, suppression) and kept; every
+//     `rows_per_transaction` of them are written as one chunk, a transaction that does nothing but
+//     insert them (no reading of the file inside it) and commits without fsync, so it holds the
+//     write lock for a millisecond or two; claims and records take turns with it. Between chunks
+//     the import syncs its own WAL pages and checkpoints in small steps, so that a claim's fsync
+//     does not pay for them;
 //   - until commit() the campaign is marked `importing`: no view, claim or operator command sees
 //     it, its counts row and account links do not exist yet;
 //   - commit() writes the counts and links and clears the mark in one durable transaction, so the
@@ -22,6 +26,7 @@
 //     auto problems = read_campaign(sources, accounts, [&](ValidRecipient&& r) { (void)session->add(r); });
 //     if (problems.empty()) summary = session->commit(); // else the session rolls back when destroyed
 //   }
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -42,13 +47,13 @@ struct ImportSummary {
 };
 
 struct ImportOptions {
-  /// Recipients per transaction: about 2 ms of inserts on this machine, so a claim that has to
-  /// wait for a chunk is late by that much at most (measured in bench/bench_import.cpp).
+  /// Recipients per transaction: a millisecond or two of inserts on this machine, so a claim that
+  /// has to wait for a chunk is late by that much at most (measured in bench/bench_import.cpp).
   std::int64_t rows_per_transaction = 2000;
   /// A pause after each chunk. Other threads of the process take turns (sql::WriteTurns), but
   /// another process (`outreachd pause`, an operator's sqlite3) meets SQLite's lock, whose busy
   /// wait polls with sleeps: without a gap it could miss every one and time out.
-  Duration pause_between_chunks{0};
+  std::chrono::microseconds pause_between_chunks{0};
 };
 
 /// An import in progress: the campaign, invisible, and the open chunk's transaction. The

@@ -169,6 +169,33 @@ Result<void> Connection::set_synchronous_full(bool full) {
   return {};
 }
 
+void Connection::defer_checkpoints() {
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, char const*, int pages) {
+        static_cast<Connection*>(self)->wal_pages_ = pages;
+        return SQLITE_OK;
+      },
+      this);
+}
+
+void Connection::checkpoint_if_due() {
+  constexpr int kCheckpointPages = 256;  // 1 MiB: small steps, each a short fsync of the database file
+  // The WAL keeps its size until a writer restarts it (after a complete checkpoint, with no reader
+  // on its old pages), so "due" counts the pages written since the last checkpoint, not the total:
+  // else every chunk would checkpoint, and fsync, once the WAL has passed the threshold.
+  int const since = wal_pages_ >= checkpointed_pages_ ? wal_pages_ - checkpointed_pages_ : wal_pages_;
+  if (since < kCheckpointPages) return;
+  checkpointed_pages_ = wal_pages_;
+  (void)sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+}
+
+void Connection::sync_wal() {
+  sqlite3_file* wal = nullptr;
+  if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK) return;
+  if (wal != nullptr && wal->pMethods != nullptr) (void)wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+}
+
 // ---- WriteTurns -------------------------------------------------------------------------------
 
 void WriteTurns::acquire() {

@@ -95,6 +95,7 @@ Result<Database> open_for_imports(std::string const& path, std::shared_ptr<sql::
   auto db = Database::open(path, options);
   if (!db) return db.error();
   db->connection().share_write_turns(turns);
+  db->connection().defer_checkpoints();  // ImportSession checkpoints between its chunks
   auto purged = purge_unfinished_imports(*db);
   if (!purged) return purged.error();
   if (*purged > 0)

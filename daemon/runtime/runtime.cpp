@@ -50,8 +50,8 @@ std::vector<ConfiguredAccount> configured_accounts(Config const& config) {
   return out;
 }
 
-/// Chunks of about 2 ms of inserts, each followed by 1 ms in which the CLI and an operator's
-/// sqlite3 can write (bench/bench_import.cpp measures both sides).
+/// Chunks of a millisecond or two of inserts, each followed by 1 ms in which the CLI and an
+/// operator's sqlite3 can write (bench/bench_import.cpp measures both sides).
 ImportOptions daemon_import_options() {
   ImportOptions options;
   options.rows_per_transaction = 2000;
