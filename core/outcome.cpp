@@ -109,6 +109,11 @@ std::optional<Decision> from_signal(RequestKind kind, ProviderResult const& r, R
       if (r.http_status >= 200 && r.http_status < 300)
         return retry_or_fail(ErrorClass::server_error, describe(r, "unreadable lookup response"), ctx);
       return std::nullopt;  // an unreadable error body: the status decides
+    case ProviderSignal::read_refused:
+      // Only inbox parsers produce it, and their results go to decide_inbox_read(), never here.
+      // Should one reach a send or lookup anyway, a refusal to the account is never the
+      // recipient's fault: stop the account, as for any other account-level error.
+      return decision::AccountStop{describe(r, "the provider refused the request")};
   }
   return std::nullopt;
 }
@@ -144,6 +149,8 @@ bool is_recipient_refusal_code(int x_code) { return x_code == 349 || x_code == 1
 bool is_account_level_code(int x_code) {
   return x_code == 226 || x_code == 32 || x_code == 89 || x_code == 64 || x_code == 326;
 }
+
+std::string describe_result(ProviderResult const& result, std::string_view fallback) { return describe(result, fallback); }
 
 Decision classify(RequestKind kind, ProviderResult const& result, RetryContext const& ctx) {
   if (result.transport != Transport::responded) return from_transport(kind, result, ctx);

@@ -57,6 +57,11 @@ enum class ProviderSignal {
   transient,           ///< a vague provider error its docs say to retry
   invalid_request,     ///< the provider rejected the payload (validation, text too long)
   malformed,           ///< the body was not JSON, was truncated or lacked the expected fields
+  /// Inbox reads only (core/inbox_read.hpp): the provider refuses to let this account *read* its
+  /// DMs (x_api: a token without the dm.read scope, a client not enrolled or a plan without DM
+  /// reads; a 403/404 on a read that names no account problem). Reading is turned off for the
+  /// account; sending is not affected. Send and lookup parsers never produce it.
+  read_refused,
 };
 
 struct ProviderResult {
@@ -120,6 +125,10 @@ using Decision = std::variant<decision::Sent, decision::RetryLater, decision::Ra
                               decision::FailedPermanent, decision::InDoubt, decision::AccountStop>;
 
 Decision classify(RequestKind kind, ProviderResult const& result, RetryContext const& ctx);
+
+/// "HTTP 429, X code 88, CODE: message" (the parts that are set), or `fallback` for the message:
+/// the detail every decision carries. Holds only what the codec already scrubbed.
+std::string describe_result(ProviderResult const& result, std::string_view fallback);
 
 // Whether an answer uses an attempt and counts toward the cap: core/recipient_outcome.hpp.
 

@@ -20,7 +20,7 @@ jobs=${JOBS:-2}
 parallel=${FUZZ_PARALLEL:-2}
 
 all_targets=(campaign_json csv_reader template config duration iso_time codec_getxapi codec_twitterapi_io
-             codec_tweetapi codec_x_api x_oauth url sim_scenario)
+             codec_tweetapi codec_x_api codec_inbox x_oauth url sim_scenario)
 
 # Per target: dictionary and the largest input worth generating.
 dict_of() {

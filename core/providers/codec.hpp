@@ -12,6 +12,12 @@
 //   2. classify(RequestKind::lookup, lookup.result, …): Sent means "use user_id / can_dm".
 //   3. send_request / parse_send, then classify(RequestKind::send, …).
 //
+// Reading the inbox (getxapi and x_api only; reads_inbox() says which, see core/providers/inbox.hpp):
+//   x_api once per account: own_account_request / parse_own_account (the account's own id), then
+//   page by page: inbox_request(cursor) / parse_inbox(own id) until next_cursor is unset, each
+//   result through decide_inbox_read() (core/inbox_read.hpp), never classify(): a read has rules
+//   of its own (a 429 delays reads only, a read-only refusal turns the inbox off).
+//
 // Secrets: requests carry credentials in headers, bodies AND sometimes the target (tweetapi's
 // dm-permissions takes authToken and proxy as query parameters), so never log a request whole.
 // Every text copied from a response into ProviderResult::message is passed through redact() with
@@ -27,6 +33,7 @@
 
 #include "core/http.hpp"
 #include "core/outcome.hpp"
+#include "core/providers/inbox.hpp"
 #include "core/providers/provider_kind.hpp"
 #include "core/result.hpp"
 #include "core/secret.hpp"
@@ -97,6 +104,29 @@ class ProviderCodec {
   virtual UserLookup parse_lookup_by_id(HttpResponse const& response, ProviderCredentials const& provider,
                                         AccountCredentials const& account, std::string_view user_id,
                                         TimePoint now) const = 0;
+
+  // ---- inbox reads (docs/providers.md#reading-the-inbox) -----------------------------------------
+  // The defaults are those of the providers that cannot read an inbox (twitterapi_io, tweetapi):
+  // the request builders fail, the parsers answer read_refused.
+
+  /// Whether this provider can read the account's DMs (getxapi, x_api).
+  virtual bool reads_inbox() const { return false; }
+  /// One page of the account's DM history, newest first: the first page without a cursor, then
+  /// the previous page's next_cursor. Fails for a missing credential or a cursor that is not
+  /// bounded printable text.
+  virtual Result<HttpRequest> inbox_request(ProviderCredentials const& provider, AccountCredentials const& account,
+                                            std::optional<std::string_view> cursor) const;
+  /// Reads one page. `own_id` is the account's own decimal id: required by x_api (its events name
+  /// a conversation, and the other participant is told apart by it); getxapi takes it from the
+  /// answer's `userId` and, when `own_id` is not empty, requires both to agree.
+  virtual InboxPage parse_inbox(HttpResponse const& response, ProviderCredentials const& provider,
+                                AccountCredentials const& account, std::string_view own_id, TimePoint now) const;
+  /// The account's own id (x_api `GET /2/users/me`). getxapi needs none (its inbox pages carry
+  /// `userId`), so only x_api builds it; the default fails.
+  virtual Result<HttpRequest> own_account_request(ProviderCredentials const& provider,
+                                                  AccountCredentials const& account) const;
+  virtual OwnAccount parse_own_account(HttpResponse const& response, ProviderCredentials const& provider,
+                                       AccountCredentials const& account, TimePoint now) const;
 };
 
 /// The codec for one provider. Codecs are stateless and may be shared across accounts.

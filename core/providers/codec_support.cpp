@@ -153,6 +153,61 @@ void read_profile(UserLookup& lookup, boost::json::object const& user, Redactor 
   finish_lookup(lookup, std::move(*id), can_dm);
 }
 
+// ---- inbox reads --------------------------------------------------------------------------------
+
+bool apply_account_evidence(ProviderResult& result, std::string_view text) {
+  if (auto code = find_x_code(text); code && (is_account_level_code(*code) || *code == 88))
+    return apply_x_code(result, *code);
+  if (mentions_account_problem(text)) {
+    result.signal = ProviderSignal::account_error;
+    return true;
+  }
+  return false;
+}
+
+bool is_clean_cursor(Redactor const& redactor, std::string_view cursor) {
+  return is_cursor(cursor) && redactor.scrub(cursor) == cursor;
+}
+
+std::optional<std::string> cursor_member(boost::json::object const& o, std::string_view key, Redactor const& redactor,
+                                         bool& bad) {
+  auto const* v = o.if_contains(key);
+  if (!v || v->is_null()) return std::nullopt;
+  auto const* s = v->if_string();
+  if (!s || !is_clean_cursor(redactor, *s)) {
+    bad = true;
+    return std::nullopt;
+  }
+  return std::string(*s);
+}
+
+std::optional<TimePoint> time_member(boost::json::object const& o, std::string_view key) {
+  const std::string_view text = string_member(o, key);
+  if (text.empty()) return std::nullopt;
+  return parse_provider_time(text);
+}
+
+void fail_page(InboxPage& page, Redactor const& redactor, std::string_view what, std::string_view body) {
+  page.messages.clear();
+  page.next_cursor.reset();
+  page.account_id.reset();
+  page.result.x_code.reset();
+  set_malformed(page.result, redactor, what, body);
+}
+
+void close_page(InboxPage& page, HttpHeaders const& headers, TimePoint now) {
+  if (page.result.signal == ProviderSignal::success) return;
+  page.messages.clear();
+  page.next_cursor.reset();
+  page.account_id.reset();
+  apply_hints(page.result, read_rate_hints(headers, now));
+}
+
+Error bad_cursor_error(std::string_view provider) {
+  return make_error(std::string(provider) + ": the inbox cursor is not 1 to " + std::to_string(kMaxCursor) +
+                    " printable characters");
+}
+
 std::string serialize(boost::json::object const& object) { return boost::json::serialize(object); }
 
 }  // namespace outreach::codec

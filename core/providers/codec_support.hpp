@@ -58,6 +58,29 @@ void require_user(UserLookup& lookup, std::string_view wanted_id, Redactor const
 /// A missing or non-decimal id, or a `canDm` that is not a boolean, is malformed.
 void read_profile(UserLookup& lookup, boost::json::object const& user, Redactor const& redactor, std::string_view body);
 
+// ---- inbox reads --------------------------------------------------------------------------------
+
+/// Reads only: X-side evidence about the *account* in an error text (an account-level X code,
+/// code 88, or account wording). Refusal and "not found" wording mean nothing on a read and are
+/// ignored. Returns whether anything was applied.
+bool apply_account_evidence(ProviderResult& result, std::string_view text);
+/// A cursor a page may carry: is_cursor(), and not holding any secret of the request (a cursor
+/// is stored and shown, so it may not carry what the redactor would scrub).
+bool is_clean_cursor(Redactor const& redactor, std::string_view cursor);
+/// Reads a paging cursor member: absent or null → nullopt; a clean cursor → it; anything else
+/// (not a string, empty, too long, unprintable, holding a secret) → `bad` is set.
+std::optional<std::string> cursor_member(boost::json::object const& o, std::string_view key, Redactor const& redactor,
+                                         bool& bad);
+/// A message time member (parse_provider_time on a string); nullopt when absent or unreadable.
+std::optional<TimePoint> time_member(boost::json::object const& o, std::string_view key);
+/// Marks a page malformed and drops what it had read: never act on half a page.
+void fail_page(InboxPage& page, Redactor const& redactor, std::string_view what, std::string_view body);
+/// Last step of every inbox parser: a page that is not a success carries no messages, no cursor,
+/// no account id, and gets the header hints.
+void close_page(InboxPage& page, HttpHeaders const& headers, TimePoint now);
+/// The request error for a cursor that is_cursor() refuses (it is never quoted).
+Error bad_cursor_error(std::string_view provider);
+
 /// JSON body text for a request.
 std::string serialize(boost::json::object const& object);
 

@@ -1,5 +1,6 @@
 // GetXAPI (docs/providers.md#getxapi): Bearer API key, the X session as `auth_token` in the body,
 // every error as {"error": "..."}, and HTTP 502 when X itself refused the mutation.
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include "core/providers/codec_support.hpp"
@@ -115,7 +116,54 @@ class GetxapiCodec final : public ProviderCodec {
     return lookup;
   }
 
+  bool reads_inbox() const override { return true; }
+
+  Result<HttpRequest> inbox_request(ProviderCredentials const& provider, AccountCredentials const& account,
+                                    std::optional<std::string_view> cursor) const override {
+    if (auto missing = check_credentials(provider, account)) return *missing;
+    json::object body;
+    body["auth_token"] = account.auth_token.reveal();
+    if (cursor) {
+      if (!is_cursor(*cursor)) return bad_cursor_error("getxapi");
+      body["cursor"] = *cursor;
+    }
+    body["count"] = kInboxPageSize;
+    // The same proxy as the account's sends, so that X sees the session from one address.
+    if (!account.proxy.empty()) {
+      auto proxy = proxy_url_form(account.proxy.reveal());
+      if (!proxy) return make_error("getxapi: " + proxy.error().message);
+      body["proxy"] = *proxy;
+    }
+    HttpRequest request = base_request(provider, "POST", "/twitter/dm/list");
+    request.headers.emplace_back("Content-Type", "application/json");
+    request.body = serialize(body);
+    return request;
+  }
+
+  InboxPage parse_inbox(HttpResponse const& response, ProviderCredentials const& provider,
+                        AccountCredentials const& account, std::string_view own_id, TimePoint now) const override {
+    const Redactor redactor = redactor_for(provider, account);
+    InboxPage page;
+    page.result = responded(response);
+    const auto parsed = parse_json(response.body);
+    json::object const* o = parsed ? parsed->if_object() : nullptr;
+    if (!is_2xx(response.status)) {
+      classify_read_error(page.result, o, redactor, response);
+    } else if (!o) {
+      fail_page(page, redactor, "getxapi inbox response is not a JSON object", response.body);
+    } else if (reports_error(*o)) {
+      page.result.message = redactor.clean(error_text(*o));
+      if (!apply_account_evidence(page.result, page.result.message)) page.result.signal = ProviderSignal::transient;
+    } else {
+      read_inbox_page(page, *o, own_id, redactor, response.body);
+    }
+    close_page(page, response.headers, now);
+    return page;
+  }
+
  private:
+  static constexpr int kInboxPageSize = 100;
+
   static std::optional<Error> check_credentials(ProviderCredentials const& provider, AccountCredentials const& account) {
     if (provider.api_key.empty()) return make_error("getxapi: the provider has no api_key");
     if (account.auth_token.empty()) return make_error("getxapi: the account has no auth_token");
@@ -153,6 +201,102 @@ class GetxapiCodec final : public ProviderCodec {
     } else if (!o) {
       r.signal = ProviderSignal::malformed;  // the status decides
     }
+  }
+
+  /// Non-2xx answers to an inbox read (docs/providers.md#reading-the-inbox).
+  static void classify_read_error(ProviderResult& r, json::object const* o, Redactor const& redactor,
+                                  HttpResponse const& response) {
+    const int s = response.status;
+    r.message = o ? redactor.clean(error_text(*o)) : unreadable_body_text(redactor, s, response.body);
+    const std::string_view text = o ? std::string_view(r.message) : std::string_view{};
+    if (s == 401 || s == 402) {
+      r.signal = ProviderSignal::account_error;  // bad API key, bad auth_token, or no credit
+    } else if (s == 429) {
+      r.signal = ProviderSignal::rate_limited;
+    } else if (((s >= 400 && s < 500) || s == 502) && apply_account_evidence(r, text)) {
+      // X's own words about the session (locked, 226, expired cookie); a 502 is X's own answer.
+    } else if (s == 403 || s == 404) {
+      // Reading refused (a plan without DM reads, an endpoint that is not there): sends may still work.
+      r.signal = ProviderSignal::read_refused;
+    } else if (s == 400 || s == 422) {
+      r.signal = ProviderSignal::invalid_request;
+    } else if (!o) {
+      r.signal = ProviderSignal::malformed;  // the status decides
+    }
+  }
+
+  /// A 2xx inbox page: `userId`, `messages[]`, `has_more`, `next_cursor`.
+  static void read_inbox_page(InboxPage& page, json::object const& o, std::string_view own_id,
+                              Redactor const& redactor, std::string_view body) {
+    auto account_id = id_member(o, "userId");
+    if (!account_id) return fail_page(page, redactor, "getxapi inbox response lacks a decimal \"userId\"", body);
+    if (!own_id.empty() && compare_decimal_ids(*account_id, own_id) != 0) {
+      const std::string expected = is_decimal_id(own_id) ? std::string(own_id) : "the account's own id";
+      return fail_page(page, redactor, "getxapi inbox response is about user " + *account_id + ", not " + expected, body);
+    }
+    // Paging: has_more false ends it whatever next_cursor says; more pages need a usable cursor.
+    bool bad_cursor = false;
+    auto cursor = cursor_member(o, "next_cursor", redactor, bad_cursor);
+    auto const* has_more_value = o.if_contains("has_more");
+    const std::optional<bool> has_more = bool_member(o, "has_more");
+    if (has_more_value && !has_more_value->is_null() && !has_more)
+      return fail_page(page, redactor, "getxapi inbox response's \"has_more\" is not a boolean", body);
+    if (has_more == false) {
+      cursor.reset();
+    } else if (bad_cursor) {
+      return fail_page(page, redactor, "getxapi inbox response's \"next_cursor\" is not a usable cursor", body);
+    } else if (has_more == true && !cursor) {
+      return fail_page(page, redactor, "getxapi inbox response has more pages but no \"next_cursor\"", body);
+    }
+    json::array const* messages = array_member(o, "messages");
+    if (!messages) {
+      auto const* value = o.if_contains("messages");
+      const auto count = int_member(o, "message_count");
+      if ((value && !value->is_null()) || (count && *count != 0) || cursor)
+        return fail_page(page, redactor, "getxapi inbox response lacks a \"messages\" array", body);
+    }
+    if (messages) {
+      page.messages.reserve(messages->size());
+      for (std::size_t i = 0; i < messages->size(); ++i) {
+        if (!read_message(page, (*messages)[i], *account_id))
+          return fail_page(page, redactor, "getxapi inbox message " + std::to_string(i + 1) +
+                                               " lacks a decimal id, senderId or recipientId, a readable createdAt or a text string",
+                           body);
+      }
+    }
+    page.account_id = std::move(account_id);
+    page.next_cursor = std::move(cursor);
+    page.result.signal = ProviderSignal::success;
+  }
+
+  /// Appends one message to the page; false when it is unreadable. Messages that do not involve
+  /// the account (a group conversation) are skipped.
+  static bool read_message(InboxPage& page, json::value const& v, std::string const& account_id) {
+    auto const* m = v.if_object();
+    if (!m) return false;
+    auto id = id_member(*m, "id");
+    auto sender = id_member(*m, "senderId");
+    auto created = time_member(*m, "createdAt");
+    if (!id || !sender || !created) return false;
+    std::optional<std::string> recipient;
+    if (auto const* r = m->if_contains("recipientId"); r && !r->is_null()) {
+      recipient = id_member(*m, "recipientId");
+      if (!recipient) return false;
+    }
+    const bool outgoing = compare_decimal_ids(*sender, account_id) == 0;
+    if (!recipient) {
+      if (outgoing) return false;  // a message the account sent, to nobody named
+      recipient = account_id;      // received: the account is the recipient
+    }
+    std::string text;
+    if (auto const* t = m->if_contains("text"); t && !t->is_null()) {
+      auto const* str = t->if_string();
+      if (!str) return false;
+      text = std::string(*str);
+    }
+    if (!outgoing && compare_decimal_ids(*recipient, account_id) != 0) return true;  // not ours: skipped
+    page.messages.push_back(InboxMessage{std::move(*id), *created, std::move(*sender), std::move(*recipient), std::move(text)});
+    return true;
   }
 
   static UserLookup parse_profile(HttpResponse const& response, Redactor const& redactor, TimePoint now) {

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <initializer_list>
 
+#include "core/iso_time.hpp"
+
 namespace outreach::codec {
 namespace {
 
@@ -151,6 +153,45 @@ std::string one_to_one_conversation_id(std::string_view a, std::string_view b) {
   out += '-';
   out += b;
   return out;
+}
+
+// ---- inbox reads ------------------------------------------------------------------------------
+
+bool is_cursor(std::string_view text) {
+  if (text.empty() || text.size() > kMaxCursor) return false;
+  return std::all_of(text.begin(), text.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+std::optional<TimePoint> parse_twitter_date(std::string_view text) {
+  // "Wed Oct 10 20:19:24 +0000 2018": fixed columns.
+  if (text.size() != 30 || text[3] != ' ' || text[7] != ' ' || text[10] != ' ' || text[19] != ' ' || text[25] != ' ')
+    return std::nullopt;
+  static constexpr std::array<std::string_view, 7> kWeekdays{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+  static constexpr std::array<std::string_view, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  if (std::find(kWeekdays.begin(), kWeekdays.end(), text.substr(0, 3)) == kWeekdays.end()) return std::nullopt;
+  const auto month = std::find(kMonths.begin(), kMonths.end(), text.substr(4, 3));
+  if (month == kMonths.end()) return std::nullopt;
+  const char sign = text[20];
+  if (sign != '+' && sign != '-') return std::nullopt;
+  // Rewritten as ISO 8601, so that one parser checks every field and the calendar.
+  const int m = static_cast<int>(month - kMonths.begin()) + 1;
+  std::string iso;
+  iso.reserve(25);
+  iso.append(text.substr(26, 4)).append("-");
+  iso.push_back(static_cast<char>('0' + m / 10));
+  iso.push_back(static_cast<char>('0' + m % 10));
+  iso.append("-").append(text.substr(8, 2)).append("T").append(text.substr(11, 8));
+  iso.push_back(sign);
+  iso.append(text.substr(21, 2)).append(":").append(text.substr(23, 2));
+  auto parsed = parse_iso8601(iso);
+  if (!parsed) return std::nullopt;
+  return *parsed;
+}
+
+std::optional<TimePoint> parse_provider_time(std::string_view text) {
+  if (auto iso = parse_iso8601(text)) return *iso;
+  return parse_twitter_date(text);
 }
 
 // ---- proxies ----------------------------------------------------------------------------------

@@ -30,6 +30,20 @@ int compare_decimal_ids(std::string_view a, std::string_view b);
 /// tweetapi's 1:1 conversationId: "<smaller id>-<larger id>".
 std::string one_to_one_conversation_id(std::string_view a, std::string_view b);
 
+// ---- inbox reads ------------------------------------------------------------------------------
+
+/// Longest paging cursor accepted from a provider or sent back to it (bytes).
+inline constexpr std::size_t kMaxCursor = 1024;
+/// A paging cursor (GetXAPI next_cursor, X next_token): 1 to kMaxCursor printable ASCII characters,
+/// no space. Anything else is refused rather than sent back in a query or body.
+bool is_cursor(std::string_view text);
+/// Twitter's legacy timestamp "Wed Oct 10 20:19:24 +0000 2018" (English names, a numeric offset;
+/// the weekday is not checked against the date). nullopt if unreadable or an impossible date.
+std::optional<TimePoint> parse_twitter_date(std::string_view text);
+/// A provider's message time: ISO 8601 with an offset or Z ("2024-01-15T10:30:00.000Z", what
+/// GetXAPI and X send), else Twitter's legacy form above.
+std::optional<TimePoint> parse_provider_time(std::string_view text);
+
 // ---- proxies ----------------------------------------------------------------------------------
 
 /// A configured proxy split into its parts. Error texts never quote the value: it holds a password.

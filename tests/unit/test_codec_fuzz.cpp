@@ -1,7 +1,9 @@
 // Bounded, deterministic fuzzing of every provider parser: mutated fixtures, truncations, random
 // bytes and random JSON built from the providers' own vocabulary, with random statuses and
 // rate-limit headers. Each answer must be a valid classification: no crash (ASan/UBSan in CI),
-// an in-range signal, no secret in any text, sane waits, and a decision from classify().
+// an in-range signal, no secret in any text, sane waits, and a decision from classify(). The inbox
+// parsers (getxapi and x_api pages, x_api users/me) get the same treatment, decided by
+// decide_inbox_read(), plus page invariants: all or nothing, decimal ids, the account involved.
 #include <doctest/doctest.h>
 
 #include <boost/json/array.hpp>
@@ -17,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/inbox_read.hpp"
 #include "core/providers/codec.hpp"
 #include "core/providers/codec_support.hpp"
 #include "core/providers/x_oauth.hpp"
@@ -132,10 +135,10 @@ const std::vector<std::string> kStrings{
     std::string(400, 'x'), "\x01\x02\x7f", kApiKey, kAuthToken, kProxy, kProxyPassword, kAccess, kRefresh, kClientSecret,
     "10.9.8.7:3128@fuzzuser:FuzzProxyPw77", "FUZZ-AUTH-TOKEN-5566778899%20"};
 
-json::value random_scalar(Rng& rng) {
+json::value random_scalar(Rng& rng, std::vector<std::string> const& strings = kStrings) {
   switch (below(rng, 9)) {
-    case 0: return json::value(pick(rng, kStrings));
-    case 1: return json::value(pick(rng, kStrings));
+    case 0: return json::value(pick(rng, strings));
+    case 1: return json::value(pick(rng, strings));
     case 2: return json::value(static_cast<std::int64_t>(rng()));
     case 3: return json::value(static_cast<std::uint64_t>(rng()));
     case 4: {
@@ -150,18 +153,19 @@ json::value random_scalar(Rng& rng) {
   }
 }
 
-json::value random_json(Rng& rng, int depth) {
+json::value random_json(Rng& rng, int depth, std::vector<std::string> const& keys = kKeys,
+                        std::vector<std::string> const& strings = kStrings) {
   const std::size_t roll = below(rng, depth >= 4 ? 1 : 10);
-  if (roll == 0 || roll > 6) return random_scalar(rng);
+  if (roll == 0 || roll > 6) return random_scalar(rng, strings);
   if (roll <= 4) {
     json::object o;
     const std::size_t n = below(rng, 6);
-    for (std::size_t i = 0; i < n; ++i) o[pick(rng, kKeys)] = random_json(rng, depth + 1);
+    for (std::size_t i = 0; i < n; ++i) o[pick(rng, keys)] = random_json(rng, depth + 1, keys, strings);
     return o;
   }
   json::array a;
   const std::size_t n = below(rng, 4);
-  for (std::size_t i = 0; i < n; ++i) a.push_back(random_json(rng, depth + 1));
+  for (std::size_t i = 0; i < n; ++i) a.push_back(random_json(rng, depth + 1, keys, strings));
   return a;
 }
 
@@ -217,7 +221,8 @@ std::string mutate(Rng& rng, std::string body, std::vector<std::string> const& c
   return body;
 }
 
-std::string random_body(Rng& rng, std::vector<std::string> const& corpus, std::vector<std::string> const& own) {
+std::string random_body(Rng& rng, std::vector<std::string> const& corpus, std::vector<std::string> const& own,
+                        std::vector<std::string> const& keys = kKeys, std::vector<std::string> const& strings = kStrings) {
   switch (below(rng, 12)) {
     case 0: return pick(rng, corpus);
     case 10: return pick(rng, own);
@@ -225,9 +230,9 @@ std::string random_body(Rng& rng, std::vector<std::string> const& corpus, std::v
     case 1: return random_bytes(rng, 64);
     case 2:
     case 3:
-    case 4: return boost::json::serialize(random_json(rng, 0));
+    case 4: return boost::json::serialize(random_json(rng, 0, keys, strings));
     case 5: {  // random JSON, then damaged
-      return mutate(rng, boost::json::serialize(random_json(rng, 0)), corpus);
+      return mutate(rng, boost::json::serialize(random_json(rng, 0, keys, strings)), corpus);
     }
     default: return mutate(rng, pick(rng, corpus), corpus);
   }
@@ -409,6 +414,215 @@ TEST_CASE("fuzz: the fixtures alone reach several outcomes per parser") {
     for (bool b : seen) kinds += b ? 1 : 0;
     CHECK_MESSAGE(seen[static_cast<std::size_t>(ProviderSignal::success)], t.name);
     CHECK_MESSAGE(seen[static_cast<std::size_t>(ProviderSignal::malformed)], t.name);
+    CHECK_MESSAGE(kinds >= 5, t.name << " reached only " << kinds << " signals");
+  }
+}
+
+// ---- inbox reads (docs/providers.md#reading-the-inbox) ------------------------------------------
+
+namespace {
+
+const std::string kOwnId = "1000000000000000002";  // account().user_id
+
+/// Inbox pages and errors in the shapes of docs/providers.md, about the fuzz account.
+std::vector<std::string> inbox_seeds() {
+  return {
+      R"({"userId":"1000000000000000002","message_count":2,"has_more":true,"next_cursor":"DAABCgABF__-abc==","messages":[)"
+      R"({"id":"2019384131067818999","createdAt":"2026-02-05T13:00:00.000Z","senderId":"34743251","recipientId":"1000000000000000002","text":"STOP","media":null},)"
+      R"({"id":"2019384131067818211","createdAt":"Wed Oct 10 20:19:24 +0000 2018","senderId":"1000000000000000002","recipientId":"34743251","text":"Hello!"}]})",
+      R"({"userId":"1000000000000000002","message_count":0,"has_more":false,"next_cursor":null,"messages":[]})",
+      R"({"error":"Invalid auth_token - could not extract userId"})",
+      R"({"error":"Missing required field: auth_token"})",
+      R"({"data":[{"id":"1234567890","event_type":"MessageCreate","text":"Hello!","sender_id":"34743251","created_at":"2024-01-15T10:30:00.000Z",)"
+      R"("dm_conversation_id":"34743251-1000000000000000002","participant_ids":["34743251","1000000000000000002"]},)"
+      R"({"id":"1234567889","event_type":"MessageCreate","text":"hi","sender_id":"1000000000000000002","created_at":"2024-01-15T10:29:00.000Z",)"
+      R"("dm_conversation_id":"34743251-1000000000000000002"},)"
+      R"({"id":"1234567888","event_type":"ParticipantsJoin","created_at":"2024-01-15T10:28:00.000Z","dm_conversation_id":"1582838223519850499"}],)"
+      R"("meta":{"result_count":3,"next_token":"abc123"}})",
+      R"({"meta":{"result_count":0}})",
+      R"({"data":{"id":"1000000000000000002","name":"Fuzz","username":"fuzz_account"}})",
+      R"({"title":"Forbidden","type":"about:blank","status":403,"detail":"Forbidden"})",
+      R"({"type":"https://api.twitter.com/2/problems/client-forbidden","title":"Client Forbidden","detail":"not enrolled","reason":"client-not-enrolled"})",
+      R"({"type":"about:blank","title":"Unauthorized","detail":"Unauthorized","status":401})",
+      R"({"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429})",
+      R"({"data":[],"errors":[{"title":"Service Unavailable","detail":"partial"}],"meta":{"result_count":0}})",
+      R"({"userId":"1000000000000000002","has_more":true,"next_cursor":")" + kAuthToken + R"(","messages":[]})",
+      R"({"meta":{"result_count":0,"next_token":")" + kAccess + R"("}})",
+      R"({"error":"token )" + kAuthToken + " via " + kProxy + R"("})",
+      R"({"title":"Forbidden","detail":"bearer )" + kAccess + " " + kRefresh + R"("})",
+      "<html>" + kApiKey + "</html>",
+      "",
+  };
+}
+
+std::vector<std::string> with(std::vector<std::string> base, std::vector<std::string> const& more) {
+  base.insert(base.end(), more.begin(), more.end());
+  return base;
+}
+
+const std::vector<std::string> kInboxKeys = with(
+    kKeys, {"userId", "messages", "has_more", "next_cursor", "message_count", "createdAt", "senderId", "recipientId", "text",
+            "media", "meta", "result_count", "next_token", "event_type", "created_at", "sender_id", "participant_ids",
+            "username", "name"});
+
+const std::vector<std::string> kInboxStrings = with(
+    kStrings, {kOwnId, "1000000000000000002-34743251", "34743251-1000000000000000002", "1582838223519850499", "1-2",
+               "MessageCreate", "ParticipantsJoin", "2024-01-15T10:30:00.000Z", "2026-02-05T12:14:29.846+01:00",
+               "Wed Oct 10 20:19:24 +0000 2018", "Wed Oct 32 20:19:24 +0000 2018", "2026-02-30T00:00:00Z", "abc123",
+               "DAABCgABF__-abc==", "has space", std::string(1100, 'c'), "fuzz_account"});
+
+enum class InboxParser { getxapi, getxapi_own, x_api, users_me };
+
+struct InboxTarget {
+  std::string name;
+  InboxParser parser;
+  std::vector<std::string> own;
+};
+
+bool leaks(std::string const& text) { return contains_secret(text); }
+
+std::string check_read_result(ProviderResult const& r, HttpResponse const& resp) {
+  if (r.transport != Transport::responded) return "transport changed";
+  if (r.http_status != resp.status) return "status not copied";
+  const int signal = static_cast<int>(r.signal);
+  if (signal < static_cast<int>(ProviderSignal::none) || signal > static_cast<int>(ProviderSignal::read_refused))
+    return "signal out of range";
+  if (leaks(r.message) || leaks(r.provider_code) || leaks(r.message_id)) return "secret leaked: " + r.message;
+  if (r.message.size() > 700) return "message too long";
+  if (r.provider_code.size() > codec::kMaxMessage + 3) return "provider_code too long";
+  if (r.x_code && !codec::is_known_x_code(*r.x_code)) return "unknown x_code";
+  if (r.retry_after && (*r.retry_after < 0ms || *r.retry_after > std::chrono::hours{24 * 31})) return "implausible retry_after";
+  if (r.reset_at && *r.reset_at > kNow + std::chrono::hours{24 * 31}) return "implausible reset_at";
+  const bool ok_status = resp.status >= 200 && resp.status < 300;
+  if (r.signal == ProviderSignal::success && !ok_status) return "success on a non-2xx status";
+  if (ok_status && !codec::parse_json(resp.body).has_value() && r.signal != ProviderSignal::malformed)
+    return "unreadable 2xx not malformed";
+  const InboxReadDecision d = decide_inbox_read(r, kNow, 60s);
+  if (std::holds_alternative<inbox_read::Ok>(d) != (r.signal == ProviderSignal::success)) return "Ok iff success broken";
+  if (auto const* w = std::get_if<inbox_read::WaitUntil>(&d); w && w->until < kNow) return "wait in the past";
+  std::string why;
+  std::visit(
+      [&](auto const& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, inbox_read::WaitUntil> || std::is_same_v<T, inbox_read::RetryLater> ||
+                      std::is_same_v<T, inbox_read::RefreshToken>) {
+          if (leaks(v.detail)) why = "secret in a read decision";
+        } else if constexpr (std::is_same_v<T, inbox_read::StopAccount> || std::is_same_v<T, inbox_read::InboxOff>) {
+          if (leaks(v.reason)) why = "secret in a read decision";
+        }
+      },
+      d);
+  return why;
+}
+
+std::string check_page(InboxPage const& p, HttpResponse const& resp, std::string_view own, bool getxapi) {
+  if (auto why = check_read_result(p.result, resp); !why.empty()) return why;
+  if (p.result.signal != ProviderSignal::success) {
+    if (!p.messages.empty() || p.next_cursor || p.account_id) return "a page that is not a success carries data";
+    return {};
+  }
+  if (p.next_cursor && (!codec::is_cursor(*p.next_cursor) || leaks(*p.next_cursor))) return "bad next_cursor";
+  std::string account = std::string(own);
+  if (getxapi) {
+    if (!p.account_id || !codec::is_decimal_id(*p.account_id)) return "getxapi page without a decimal userId";
+    if (!own.empty() && codec::compare_decimal_ids(*p.account_id, own) != 0) return "page about another account";
+    account = *p.account_id;
+  } else if (p.account_id) {
+    return "x_api page with an account id";
+  }
+  for (InboxMessage const& m : p.messages) {
+    if (!codec::is_decimal_id(m.id) || !codec::is_decimal_id(m.sender_id) || !codec::is_decimal_id(m.recipient_id))
+      return "non-decimal id in a message";
+    if (codec::compare_decimal_ids(m.sender_id, account) != 0 && codec::compare_decimal_ids(m.recipient_id, account) != 0)
+      return "a message that does not involve the account";
+  }
+  return {};
+}
+
+struct InboxOutcome {
+  std::string why;
+  ProviderSignal signal = ProviderSignal::none;
+};
+
+InboxOutcome run_inbox(InboxTarget const& t, HttpResponse const& resp) {
+  switch (t.parser) {
+    case InboxParser::getxapi:
+    case InboxParser::getxapi_own: {
+      const std::string_view own = t.parser == InboxParser::getxapi_own ? std::string_view(kOwnId) : std::string_view();
+      const auto p = make_codec(ProviderKind::getxapi)->parse_inbox(resp, provider(), account(), own, kNow);
+      return {check_page(p, resp, own, true), p.result.signal};
+    }
+    case InboxParser::x_api: {
+      const auto p = make_codec(ProviderKind::x_api)->parse_inbox(resp, provider(), account(), kOwnId, kNow);
+      return {check_page(p, resp, kOwnId, false), p.result.signal};
+    }
+    case InboxParser::users_me: {
+      const auto me = make_codec(ProviderKind::x_api)->parse_own_account(resp, provider(), account(), kNow);
+      std::string why = check_read_result(me.result, resp);
+      if (why.empty() && me.user_id.has_value() != (me.result.signal == ProviderSignal::success)) why = "user_id without success";
+      if (why.empty() && me.user_id && !codec::is_decimal_id(*me.user_id)) why = "non-decimal user_id";
+      if (why.empty() && leaks(me.username)) why = "secret in the username";
+      return {why, me.result.signal};
+    }
+  }
+  return {"unknown parser", ProviderSignal::none};
+}
+
+std::vector<InboxTarget> inbox_targets() {
+  const std::string getx = R"({"userId":"1000000000000000002","has_more":false,"messages":[{"id":"9","createdAt":"2026-02-05T13:00:00Z","senderId":"34743251","recipientId":"1000000000000000002","text":"x"}]})";
+  const std::string x = R"({"data":[{"id":"9","event_type":"MessageCreate","text":"x","sender_id":"34743251","created_at":"2024-01-15T10:30:00.000Z","dm_conversation_id":"34743251-1000000000000000002"}],"meta":{"result_count":1,"next_token":"n2"}})";
+  return {
+      {"getxapi inbox", InboxParser::getxapi, {getx}},
+      {"getxapi inbox with own id", InboxParser::getxapi_own, {getx}},
+      {"x_api inbox", InboxParser::x_api, {x, R"({"meta":{"result_count":0}})"}},
+      {"x_api users/me", InboxParser::users_me, {R"({"data":{"id":"1000000000000000002","username":"fuzz_account"}})"}},
+  };
+}
+
+}  // namespace
+
+TEST_CASE("fuzz: the inbox parsers read mutated, truncated and random pages without crashing or leaking") {
+  const std::vector<std::string> corpus = with(seeds(), inbox_seeds());
+  std::uint64_t seed = 0x1B0C5EED;
+  constexpr std::size_t kSignals = static_cast<std::size_t>(ProviderSignal::read_refused) + 1;
+  for (InboxTarget const& t : inbox_targets()) {
+    Rng rng(seed++);
+    int failures = 0;
+    std::string first_failure;
+    std::vector<int> tally(kSignals, 0);
+    for (int i = 0; i < kIterations; ++i) {
+      HttpResponse resp{random_status(rng), random_headers(rng), random_body(rng, corpus, t.own, kInboxKeys, kInboxStrings)};
+      const InboxOutcome out = run_inbox(t, resp);
+      ++tally[static_cast<std::size_t>(out.signal)];
+      if (!out.why.empty() && failures++ == 0) {
+        std::ostringstream os;
+        os << out.why << " | status " << resp.status << " | body " << resp.body.substr(0, 300);
+        first_failure = os.str();
+      }
+    }
+    CHECK_MESSAGE(failures == 0, t.name << ": " << failures << " invalid results; first: " << first_failure);
+    CHECK_MESSAGE(tally[static_cast<std::size_t>(ProviderSignal::success)] > 100, t.name);
+    CHECK_MESSAGE(tally[static_cast<std::size_t>(ProviderSignal::malformed)] > 1000, t.name);
+    CHECK_MESSAGE(tally[static_cast<std::size_t>(ProviderSignal::read_refused)] > 100, t.name);
+  }
+}
+
+TEST_CASE("fuzz: the inbox fixtures alone reach several outcomes per parser") {
+  const std::vector<std::string> corpus = inbox_seeds();
+  for (InboxTarget const& t : inbox_targets()) {
+    std::vector<bool> seen(static_cast<std::size_t>(ProviderSignal::read_refused) + 1, false);
+    for (std::string const& body : corpus) {
+      for (int status : {200, 201, 400, 401, 403, 404, 429, 500, 502, 503}) {
+        const InboxOutcome out = run_inbox(t, HttpResponse{status, {}, body});
+        seen[static_cast<std::size_t>(out.signal)] = true;
+        CHECK_MESSAGE(out.why.empty(), t.name << " status " << status << " body " << body << ": " << out.why);
+      }
+    }
+    int kinds = 0;
+    for (bool b : seen) kinds += b ? 1 : 0;
+    CHECK_MESSAGE(seen[static_cast<std::size_t>(ProviderSignal::success)], t.name);
+    CHECK_MESSAGE(seen[static_cast<std::size_t>(ProviderSignal::malformed)], t.name);
+    CHECK_MESSAGE(seen[static_cast<std::size_t>(ProviderSignal::read_refused)], t.name);
     CHECK_MESSAGE(kinds >= 5, t.name << " reached only " << kinds << " signals");
   }
 }
