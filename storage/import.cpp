@@ -260,9 +260,8 @@ Result<void> ImportSession::add(ValidRecipient const& r) {
   if (*suppressed) ++s.suppressed;
   if (static_cast<std::int64_t>(s.pending.size()) >= s.options.rows_per_transaction) {
     if (auto written = s.write_pending(); !written) return s.fail(written.error());
-    // Between chunks no lock is held and no one waits: the chunk's pages go to disk here, not in
-    // the event loop's next durable commit, and the WAL is copied back in small steps.
-    s.conn->sync_wal();
+    // Between chunks no lock is held and no one waits: the WAL is synced and copied back in small
+    // steps here (a checkpoint syncs the WAL first), not in the event loop's next durable commit.
     s.conn->checkpoint_if_due();
     if (s.options.pause_between_chunks.count() > 0) std::this_thread::sleep_for(s.options.pause_between_chunks);
   }

@@ -7,8 +7,8 @@
 //     `rows_per_transaction` of them are written as one chunk, a transaction that does nothing but
 //     insert them (no reading of the file inside it) and commits without fsync, so it holds the
 //     write lock for a millisecond or two; claims and records take turns with it. Between chunks
-//     the import syncs its own WAL pages and checkpoints in small steps, so that a claim's fsync
-//     does not pay for them;
+//     the import checkpoints in 1 MiB steps (each syncs the WAL first), so that a claim's fsync
+//     does not pay for megabytes of the import's pages;
 //   - until commit() the campaign is marked `importing`: no view, claim or operator command sees
 //     it, its counts row and account links do not exist yet;
 //   - commit() writes the counts and links and clears the mark in one durable transaction, so the

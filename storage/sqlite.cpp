@@ -190,12 +190,6 @@ void Connection::checkpoint_if_due() {
   (void)sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
 }
 
-void Connection::sync_wal() {
-  sqlite3_file* wal = nullptr;
-  if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK) return;
-  if (wal != nullptr && wal->pMethods != nullptr) (void)wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
-}
-
 // ---- WriteTurns -------------------------------------------------------------------------------
 
 void WriteTurns::acquire() {

@@ -132,11 +132,6 @@ class Connection {
   /// SQLite's 1,000-page steps, 9 ms with these). Errors are ignored: the next one copies the rest.
   void checkpoint_if_due();
 
-  /// fsync of the WAL through this connection's own handle. Commits without fsync leave their pages
-  /// dirty in the page cache, and the next durable commit of any connection (a claim) would pay for
-  /// writing them all: the import thread syncs its own chunks between them instead.
-  void sync_wal();
-
   /// From now on every Transaction on this connection waits for its turn in `turns` first.
   void share_write_turns(std::shared_ptr<WriteTurns> turns) { turns_ = std::move(turns); }
   WriteTurns* write_turns() const { return turns_.get(); }
