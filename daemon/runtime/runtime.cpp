@@ -184,13 +184,14 @@ void Runtime::imported(fs::path const& file, IntakeResult const& result) {
   on_activity();
 }
 
-/// A big file takes seconds to read twice (validation, then import): say so in STATUS= and, every
-/// 16 MiB, in the log. Before READY=1 every report goes out at once, with more start-up time
-/// asked for, since the start-up scan's files may outlast TimeoutStartSec=.
+/// A big file takes seconds to read twice (validation, then import): say so in STATUS= and, at the
+/// first MiB of each pass and every 16 MiB, in the log. Before READY=1 every report goes out at
+/// once, with more start-up time asked for, since the start-up scan's files may outlast
+/// TimeoutStartSec=.
 void Runtime::import_progress(fs::path const& file, IntakePass pass, std::int64_t bytes) {
   parts_->importing = std::string(pass == IntakePass::validating ? "validating " : "importing ") +
                       file.filename().string() + ": " + std::to_string(bytes >> 20) + " MiB read";
-  if ((bytes >> 20) % 16 == 0) spdlog::info("{}", parts_->importing);
+  if (std::int64_t const mib = bytes >> 20; mib == 1 || mib % 16 == 0) spdlog::info("{}", parts_->importing);
   if (!ready_ && parts_->notifier.enabled()) {
     parts_->notifier.extend_start_timeout(std::chrono::seconds(30));
     refresh_status_now();
