@@ -122,7 +122,7 @@ struct ImportSession::State {
     if (finished) return;
     finished = true;
     if (!started || existing) return;
-    if (auto r = purge_campaign(*conn, campaign_id, base_id); !r) failure = r.error();
+    if (auto r = purge_campaign(*conn, campaign_id, base_id); !r && !failure) failure = r.error();
   }
   Error fail(Error e) {
     failure = e;
@@ -145,8 +145,17 @@ struct ImportSession::State {
     return r;
   }
 
-  /// Writes the pending rows as one chunk (its own transaction, without fsync).
+  /// Writes the pending rows as one chunk (its own transaction, without fsync). On failure the
+  /// chunk is rolled back at once: the caller may go on reading the file, and must not hold the
+  /// write lock (and the event loop's turn) meanwhile.
   Result<void> write_pending() {
+    if (auto r = insert_pending(); !r) {
+      drop_chunk();
+      return r;
+    }
+    return {};
+  }
+  Result<void> insert_pending() {
     if (pending.empty()) return {};
     if (auto opened = open_chunk(); !opened) return opened;
     {
@@ -277,17 +286,20 @@ Result<ImportSummary> ImportSession::commit() {
     return *s.failure;
   }
   if (s.finished) return make_error("the import of campaign '" + s.name + "' is already finished");
+  // discard() rolls back the open transaction (s.tx, ending its write turn) before it purges: the
+  // purge's own transactions would otherwise wait for a turn this thread still holds.
   auto fail = [&](Error e) -> Result<ImportSummary> {
-    s.discard();
     s.failure = e;
+    s.discard();
     return e;
   };
   std::string const what = s.what();
   if (auto r = s.write_pending(); !r) return fail(r.error());
   // The last transaction makes the campaign whole and visible at once, durably: the daemon moves
   // the file to accepted/ right after.
-  auto tx = sql::Transaction::begin(*s.conn, sql::Durability::full, what);
-  if (!tx) return fail(tx.error());
+  auto begun = sql::Transaction::begin(*s.conn, sql::Durability::full, what);
+  if (!begun) return fail(begun.error());
+  s.tx.emplace(std::move(*begun));
   {
     auto counts = s.conn->prepare(
         "INSERT INTO campaign_counts (campaign_id, total, pending, skipped, finished_at) "
@@ -313,7 +325,8 @@ Result<ImportSummary> ImportSession::commit() {
     range->bind(1, s.campaign_id).bind(2, s.base_id).bind(3, s.base_id + s.inserted - 1);
     if (auto r = range->run(what); !r) return fail(r.error());
   }
-  if (auto r = tx->commit(what); !r) return fail(r.error());
+  if (auto r = s.tx->commit(what); !r) return fail(r.error());
+  s.tx.reset();
   s.finished = true;
   // The dedup tables are no longer needed; give their memory back now.
   s.usernames = {};

@@ -93,3 +93,52 @@ TEST_CASE("a full disk at claim or record: a clear error, the queue stays consis
   CHECK(query_int(db, "SELECT count(*) FROM recipients WHERE state = 'sent'") == sent + 1);
   check_consistent(db);
 }
+
+TEST_CASE("a full disk at any point of an import that takes write turns: the turn is always handed back") {
+  // Every budget of pages from none to enough: the disk fills in a chunk, in the last transaction
+  // or not at all. A failure must roll back before the chunks are deleted (the deletes take turns
+  // too), or the import thread would wait for a turn it holds itself.
+  for (std::int64_t pages = 0;; ++pages) {
+    CAPTURE(pages);
+    TempDir dir;
+    auto db = open_db(dir);
+    add_accounts(db, {"a1"});
+    auto turns = std::make_shared<sql::WriteTurns>();
+    db.connection().share_write_turns(turns);
+    leave_room(db, pages);
+    bool imported = false;
+    {
+      auto session = begin_import(db, header_of({.name = "big"}), "big.json", "h", at(1), ImportOptions{100});
+      if (session) {
+        bool added = true;
+        for (auto const& r : numbered(1000, "big"))
+          if (!session->add(r)) {
+            added = false;
+            break;
+          }
+        if (!added) {
+          // A failed chunk has handed its turn back at once, before the session ends: the caller
+          // may go on reading the file meanwhile. (Held, this thread would wait for itself here.)
+          auto other = open_db(dir);
+          other.connection().share_write_turns(turns);
+          REQUIRE_OK(REQUIRE_OK(sql::Transaction::begin(other.connection(), sql::Durability::normal, "a write meanwhile"))
+                         .commit("a write meanwhile"));
+        }
+        auto committed = session->commit();
+        imported = added && committed.has_value();
+        if (!committed) CHECK_MESSAGE(committed.error().message.find("disk is full") != std::string::npos,
+                                      committed.error().message);
+      }
+    }
+    CHECK(turns->waiting() == 0);
+    // The turn is free: another write begins at once.
+    make_room(db);
+    REQUIRE_OK(sql::Transaction::begin(db.connection(), sql::Durability::normal, "a write after the import"));
+    if (imported) {
+      CHECK(query_int(db, "SELECT total FROM campaign_status") == 1000);
+      break;
+    }
+    CHECK(query_int(db, "SELECT count(*) FROM campaign_status") == 0);
+    REQUIRE(pages < 400);
+  }
+}
