@@ -105,7 +105,7 @@ std::string normalize_for_match(std::string_view text) {
       space_pending = false;
     }
     if (std::size_t const link = link_length(text, i); link > 0) {
-      out += kUrlPlaceholder;
+      out += kLinkMark;
       i += link;
       continue;
     }

@@ -10,7 +10,7 @@
 //     Whitespace is ASCII space, tab, LF, VT, FF, CR and the Unicode White_Space characters
 //     U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029, U+202F, U+205F and U+3000.
 //     Zero-width characters (U+200B, U+2060, U+FEFF) are not whitespace and are kept;
-//   - every link becomes kUrlPlaceholder, so any link equals any link. A link is
+//   - every link becomes kLinkMark, so any link equals any link. A link is
 //       * "http://" or "https://" (scheme in any case: "HTTP://") wherever it starts, or
 //       * "t.co/" or "www." (any case) at the start of a word, i.e. not preceded by a letter,
 //         digit, '.', '-', '_', '@' or '/',
@@ -32,13 +32,13 @@ namespace outreach {
 
 /// What every link becomes. U+001A (SUBSTITUTE) is a control character that message validation
 /// refuses in sent texts, so no written text can equal a link by accident.
-inline constexpr std::string_view kUrlPlaceholder = "\x1A";
+inline constexpr std::string_view kLinkMark = "\x1A";
 
 /// Byte length of the whitespace character starting at text[offset] (see above), 0 when the
 /// bytes there are not whitespace (or offset is at or past the end). Never reads past the end.
 std::size_t whitespace_length_at(std::string_view text, std::size_t offset);
 
-/// The text with whitespace runs collapsed and trimmed, links replaced by kUrlPlaceholder and
+/// The text with whitespace runs collapsed and trimmed, links replaced by kLinkMark and
 /// &amp; &lt; &gt; decoded (see above).
 std::string normalize_for_match(std::string_view text);
 

@@ -44,21 +44,7 @@ bool no_secret(CredentialSet const& c, std::string_view text) {
 }
 
 void check_read_result(ProviderResult const& r, HttpResponse const& resp, CredentialSet const& c) {
-  FUZZ_CHECK(r.transport == Transport::responded, "transport changed");
-  FUZZ_CHECK(r.http_status == resp.status, "status not copied");
-  const int signal = static_cast<int>(r.signal);
-  FUZZ_CHECK(signal >= static_cast<int>(ProviderSignal::none) && signal <= static_cast<int>(ProviderSignal::read_refused),
-             "signal out of range");
-  check_no_secret(c, r.message, "message");
-  check_no_secret(c, r.provider_code, "provider_code");
-  check_no_secret(c, r.message_id, "message_id");
-  check_text(r.message, "message", 700);
-  check_text(r.provider_code, "provider_code", outreach::codec::kMaxMessage + 3);
-  if (r.x_code) FUZZ_CHECK(outreach::codec::is_known_x_code(*r.x_code), std::to_string(*r.x_code));
-  if (r.retry_after) FUZZ_CHECK(*r.retry_after >= 0ms && *r.retry_after <= std::chrono::hours{24 * 31}, "retry_after");
-  if (r.reset_at) FUZZ_CHECK(*r.reset_at <= kNow + std::chrono::hours{24 * 31}, "reset_at");
-  const bool ok_status = resp.status >= 200 && resp.status < 300;
-  FUZZ_CHECK(r.signal != ProviderSignal::success || ok_status, "success on HTTP " + std::to_string(resp.status));
+  check_common_result(r, resp, c, ProviderSignal::read_refused);
 
   const InboxReadDecision d = decide_inbox_read(r, kNow, 60s);
   FUZZ_CHECK(std::holds_alternative<inbox_read::Ok>(d) == (r.signal == ProviderSignal::success), "Ok iff success");

@@ -11,7 +11,7 @@ using namespace outreach;
 
 namespace {
 
-std::string const U(kUrlPlaceholder);
+std::string const U(kLinkMark);
 
 struct NormCase {
   char const* what;
@@ -59,7 +59,7 @@ TEST_CASE("reconciliation text match: whitespace runs become one space, both end
   });
 }
 
-TEST_CASE("reconciliation text match: every link becomes the placeholder") {
+TEST_CASE("reconciliation text match: every link becomes the same mark") {
   check_normalize({
       {"https in a sentence", "see https://example.com/x?a=1 today", "see " + U + " today"},
       {"http", "http://example.com", U},
