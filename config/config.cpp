@@ -15,6 +15,8 @@
 
 #include "config/url_check.hpp"
 #include "core/duration.hpp"
+#include "core/message_match.hpp"
+#include "core/utf8.hpp"
 
 namespace outreach {
 
@@ -71,6 +73,31 @@ bool valid_account_name(std::string_view name) {
 
 bool decimal_id(std::string_view s) {
   return !s.empty() && s.size() <= 20 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// True when `text` is empty or only whitespace (the set opt-out matching trims, core/message_match.hpp).
+bool blank(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t ws = whitespace_length_at(text, i);
+    if (ws == 0) return false;
+    i += ws;
+  }
+  return true;
+}
+
+// The first control character of any kind: C0 (tab and line breaks included), DEL or C1.
+// find_control_character lets newline and tab through, as message texts may hold them.
+std::optional<ControlCharacter> first_control_character(std::string_view text) {
+  std::optional<ControlCharacter> found = find_control_character(text);
+  const std::size_t end = found ? found->offset : text.size();
+  for (std::size_t i = 0; i < end; ++i) {
+    if (text[i] == '\t' || text[i] == '\n' || text[i] == '\r') {
+      found = ControlCharacter{i, count_code_points(text.substr(0, i)) + 1, static_cast<std::uint32_t>(text[i])};
+      break;
+    }
+  }
+  return found;
 }
 
 std::string resolve_path(std::string const& base_dir, std::string const& path) {
@@ -288,8 +315,8 @@ class Loader {
   // ---- sections ----------------------------------------------------------------------------
   void load_root(toml::table const& root, Config& config) {
     check_keys(root, "",
-               {"state_dir", "watch_dir", "log_level", "pacing", "retry", "can_dm", "http", "safety", "providers",
-                "accounts"});
+               {"state_dir", "watch_dir", "log_level", "pacing", "retry", "can_dm", "http", "safety", "inbox",
+                "providers", "accounts"});
     load_paths(root, config);
     if (auto level = get_string(root, "", "log_level")) {
       if (auto parsed = parse_log_level(*level)) {
@@ -310,6 +337,7 @@ class Loader {
       get_duration(*t, "safety", "contact_cooldown", config.safety.contact_cooldown);
     }
     if (auto t = get_table(root, "", "http")) load_http(*t, config.http);
+    if (auto t = get_table(root, "", "inbox")) load_inbox(*t, config.inbox);
     std::vector<std::string> declared_providers;
     if (auto t = get_table(root, "", "providers")) load_providers(*t, config, declared_providers);
     load_accounts(root, config, declared_providers);
@@ -383,6 +411,93 @@ class Loader {
       if (get_duration(t, "http", key, *field) && *field <= Duration::zero())
         error(*t.get(key), child("http", key), "must be longer than 0s");
     }
+  }
+
+  void load_inbox(toml::table const& t, InboxConfig& inbox) {
+    check_keys(t, "inbox",
+               {"poll_interval", "lookback", "reconcile_after", "requeue_unconfirmed", "opt_out_keywords"});
+    get_duration(t, "inbox", "poll_interval", inbox.poll_interval);  // 0s = never poll
+
+    bool lookback_ok = get_duration(t, "inbox", "lookback", inbox.lookback);
+    if (lookback_ok && inbox.lookback <= Duration::zero()) {
+      error(*t.get("lookback"), "inbox.lookback", "must be longer than 0s");
+      lookback_ok = false;
+    } else if (lookback_ok && inbox.lookback > kMaxInboxLookback) {
+      error(*t.get("lookback"), "inbox.lookback",
+            format_duration(inbox.lookback) + " is longer than " + format_duration(kMaxInboxLookback) +
+                "; X keeps only 30 days of DM history, so an inbox read cannot go further back");
+      lookback_ok = false;
+    }
+
+    bool reconcile_ok = get_duration(t, "inbox", "reconcile_after", inbox.reconcile_after);
+    if (reconcile_ok && inbox.reconcile_after <= Duration::zero()) {
+      error(*t.get("reconcile_after"), "inbox.reconcile_after", "must be longer than 0s");
+      reconcile_ok = false;
+    }
+    if (lookback_ok && reconcile_ok && inbox.reconcile_after >= inbox.lookback) {
+      // Reported at reconcile_after when written, else at the lookback that made the default too long.
+      toml::node const* at = t.get("reconcile_after") ? t.get("reconcile_after") : t.get("lookback");
+      error(at ? at->source() : t.source(), "inbox.reconcile_after",
+            format_duration(inbox.reconcile_after) + (t.get("reconcile_after") ? "" : " (the default)") +
+                " is not shorter than inbox.lookback " + format_duration(inbox.lookback) +
+                "; an in-doubt send must be checked while its account is still read");
+    }
+
+    if (toml::node const* node = t.get("requeue_unconfirmed")) {
+      if (auto flag = node->as_boolean()) {
+        inbox.requeue_unconfirmed = flag->get();
+      } else {
+        wrong_type(*node, "inbox.requeue_unconfirmed", "true or false");
+      }
+    }
+
+    if (toml::node const* node = t.get("opt_out_keywords")) load_opt_out_keywords(*node, inbox.opt_out_keywords);
+  }
+
+  void load_opt_out_keywords(toml::node const& node, std::vector<std::string>& out) {
+    const std::string path = "inbox.opt_out_keywords";
+    auto array = node.as_array();
+    if (array == nullptr) {
+      wrong_type(node, path, "an array of strings such as [\"stop\", \"unsubscribe\"]");
+      return;
+    }
+    bool ok = true;
+    if (array->size() > kMaxOptOutKeywords) {
+      error(node, path,
+            "has " + std::to_string(array->size()) + " keywords; at most " + std::to_string(kMaxOptOutKeywords) +
+                " are allowed");
+      ok = false;
+    }
+    std::vector<std::string> keywords;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const std::string element_path = path + "[" + std::to_string(i) + "]";
+      toml::node const& element = *array->get(i);
+      auto s = element.as_string();
+      if (s == nullptr) {
+        wrong_type(element, element_path, "a string");
+        ok = false;
+        continue;
+      }
+      std::string_view const keyword = s->get();
+      // The keyword itself is never quoted here: it may hold control characters.
+      if (blank(keyword)) {
+        error(element, element_path, "is empty or only whitespace; remove it or give a word");
+        ok = false;
+      } else if (keyword.size() > kMaxOptOutKeywordBytes) {
+        error(element, element_path,
+              "is " + std::to_string(keyword.size()) + " bytes long; at most " +
+                  std::to_string(kMaxOptOutKeywordBytes) + " are allowed");
+        ok = false;
+      } else if (auto control = first_control_character(keyword)) {
+        error(element, element_path,
+              "contains the control character " + describe_control_character(*control) +
+                  "; a keyword is plain text on one line");
+        ok = false;
+      } else {
+        keywords.emplace_back(keyword);
+      }
+    }
+    if (ok) out = std::move(keywords);
   }
 
   void load_providers(toml::table const& providers, Config& config, std::vector<std::string>& declared) {

@@ -12,6 +12,7 @@
 #include "config/secret_source.hpp"
 #include "core/backoff.hpp"
 #include "core/daily_cap.hpp"
+#include "core/opt_out.hpp"
 #include "core/pacing.hpp"
 #include "core/providers/provider_kind.hpp"
 #include "core/secret.hpp"
@@ -39,6 +40,28 @@ struct SafetyConfig {
   /// A person messaged by another campaign within this long is skipped (`recently_contacted`); 0 = off.
   Duration contact_cooldown{0};
 };
+
+/// [inbox] (docs/send-rules.md#the-inbox): reading the DMs of getxapi and x_api accounts.
+struct InboxConfig {
+  Duration poll_interval{std::chrono::minutes{10}};  ///< 0 = never poll
+  /// How far back the first read of an account goes, and how long after its last send an account
+  /// keeps being polled; > 0 and at most kMaxInboxLookback.
+  Duration lookback{std::chrono::days{7}};
+  /// An in-doubt send triggers a read of its account's inbox this long after the attempt; > 0 and
+  /// shorter than lookback.
+  Duration reconcile_after{std::chrono::seconds{30}};
+  /// A read that proves an in-doubt DM was never delivered: false = the row stays unknown, true =
+  /// it goes back to retrying (the attempt still counts).
+  bool requeue_unconfirmed = false;
+  /// As written; matched through is_opt_out. At most kMaxOptOutKeywords, each at most
+  /// kMaxOptOutKeywordBytes, not blank, no control characters. Empty = no opt-out keywords.
+  std::vector<std::string> opt_out_keywords = default_opt_out_keywords();  // from core/opt_out.hpp
+};
+
+/// X keeps 30 days of DM history, so a longer [inbox] lookback could never be read.
+inline constexpr Duration kMaxInboxLookback = std::chrono::days{30};
+inline constexpr std::size_t kMaxOptOutKeywords = 100;
+inline constexpr std::size_t kMaxOptOutKeywordBytes = 64;
 
 struct HttpConfig {
   Duration connect_timeout{10'000};
@@ -85,6 +108,7 @@ struct Config {
   CanDmConfig can_dm;
   HttpConfig http;
   SafetyConfig safety;
+  InboxConfig inbox;
   std::vector<ProviderConfig> providers;  ///< in kAllProviders order, only the configured ones
   std::vector<AccountConfig> accounts;    ///< in file order
 

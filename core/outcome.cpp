@@ -7,7 +7,7 @@
 namespace outreach {
 namespace {
 
-constexpr std::array<std::pair<ErrorClass, std::string_view>, 15> kClassNames{{
+constexpr std::array<std::pair<ErrorClass, std::string_view>, 16> kClassNames{{
     {ErrorClass::none, ""},
     {ErrorClass::rate_limited, "rate_limited"},
     {ErrorClass::server_error, "server_error"},
@@ -23,6 +23,7 @@ constexpr std::array<std::pair<ErrorClass, std::string_view>, 15> kClassNames{{
     {ErrorClass::cancelled, "cancelled"},
     {ErrorClass::duplicate, "duplicate"},
     {ErrorClass::recently_contacted, "recently_contacted"},
+    {ErrorClass::reconciled, "reconciled"},
 }};
 
 std::string describe(ProviderResult const& r, std::string_view fallback) {

@@ -31,6 +31,7 @@ enum class ErrorClass {
   cancelled,
   duplicate,           ///< another row of the same person in this campaign was claimed or sent (docs/send-rules.md#one-person-one-dm)
   recently_contacted,  ///< another campaign messaged this person within [safety] contact_cooldown
+  reconciled,          ///< `sent`: an in-doubt send was found in the account's sent messages (docs/send-rules.md#the-inbox)
 };
 std::string_view to_string(ErrorClass c);
 std::optional<ErrorClass> parse_error_class(std::string_view text);

@@ -79,6 +79,12 @@ Outcome Outcome::back_to_queue(std::string resolved_user_id) {
   return o;
 }
 
+bool needs_inbox_check(Outcome const& outcome) {
+  if (!outcome.send_attempted) return false;
+  if (outcome.state == RecipientState::unknown) return true;
+  return outcome.state == RecipientState::retrying && outcome.reason == ErrorClass::server_error;
+}
+
 Outcome outcome_of_send(Decision const& decision, int http_status, TimePoint end) {
   struct Map {
     int http;

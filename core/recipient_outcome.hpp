@@ -24,6 +24,10 @@ struct Outcome {
   std::string error;                               ///< the provider's error text, already redacted
   std::optional<TimePoint> next_attempt_at;        ///< required for retrying
   std::string resolved_user_id;                    ///< the id a lookup found, if any
+  /// The DM may have been delivered although the answer does not say so: storage keeps an
+  /// inbox check for it (docs/send-rules.md#the-inbox), and a `retrying` row waits for that
+  /// check before its retry. Set by the send machine for accounts that read their inbox.
+  bool check_inbox = false;
 
   // A send attempt that reached the provider (or may have) uses an attempt and counts toward the cap.
   static Outcome sent(std::string message_id, int http_status);
@@ -58,6 +62,11 @@ enum class SendGate {
   duplicate,           ///< skip it as `skipped`/`duplicate`: one person, one DM per campaign
   recently_contacted,  ///< skip it as `skipped`/`recently_contacted`: another campaign reached them lately
 };
+
+/// Whether a send's outcome leaves its delivery in doubt in a way the account's inbox can settle:
+/// `unknown` (the answer was lost), or `retrying` after a server error (a 5xx, or a vague provider
+/// error, may follow a delivery: retrying blindly could send a second copy).
+bool needs_inbox_check(Outcome const& outcome);
 
 /// The skip reason a closed gate records (suppressed, duplicate, recently_contacted); none for go/hold.
 ErrorClass skip_reason(SendGate gate);

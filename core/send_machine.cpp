@@ -327,6 +327,7 @@ SendAction SendMachine::sent(SendAnswer const& answer, TimePoint end, double gap
   }
   Outcome o = outcome_of_send(answer.decision, answer.http_status, end);
   o.resolved_user_id = f.user_id;
+  o.check_inbox = rules_.reads_inbox && needs_inbox_check(o);
   if (auto const* wait = std::get_if<decision::RateLimitedWait>(&answer.decision)) {
     provider_wait_until_ = wait->until;
     provider_wait_is_daily_ = wait->daily_limit;

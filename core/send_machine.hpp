@@ -183,6 +183,9 @@ struct SendRules {
   PacingWindow pacing;
   int daily_cap = 0;
   Duration lookup_in_doubt_retry{30'000};  ///< [retry] base_delay
+  /// The account's inbox is read (core/providers/provider_kind.hpp reads_inbox): sends whose
+  /// delivery is in doubt are marked for an inbox check (Outcome::check_inbox).
+  bool reads_inbox = false;
 };
 
 /// Where the account's loop stands: one value instead of a set of flags.
@@ -248,6 +251,12 @@ class SendMachine {
   /// New rules and credentials: an account stopped by an account-level error starts again, and an
   /// account-level refusal of a request made with the old credentials no longer stops it.
   void reload(SendRules rules);
+  /// The account's inbox read met the credentials refused (core/inbox_read.hpp StopAccount): the
+  /// account stops as if a send had met it, until a reload.
+  void account_refused() { account_stopped_ = true; }
+  /// The account's inbox was turned off (reading refused): in-doubt sends are no longer marked for
+  /// an inbox check, since none will come. A reload turns it on again with its rules.
+  void inbox_off() { rules_.reads_inbox = false; }
   /// The wall clock stepped: the waits kept as wall-clock times move with it, and so do the times
   /// the recipient in hand took from the old reading (its pacing start, retry time, record time).
   void shift_times(Duration step);

@@ -310,10 +310,14 @@ Result<ImportSummary> ImportSession::commit() {
     if (auto r = counts->run(what); !r) return fail(r.error());
   }
   {
-    auto link = s.conn->prepare("INSERT INTO campaign_accounts (account_id, campaign_id) VALUES (?1, ?2)");
+    // An account that reads its inbox reads it before the campaign's first claim there
+    // (storage/inbox.hpp); the names are core's reads_inbox() providers.
+    auto link = s.conn->prepare(
+        "INSERT INTO campaign_accounts (account_id, campaign_id, inbox_read_needed) "
+        "SELECT ?1, ?2, ?3 AND (provider = 'getxapi' OR provider = 'x_api') FROM accounts WHERE id = ?1");
     if (!link) return fail(link.error());
     for (auto id : s.account_ids) {
-      link->bind(1, id).bind(2, s.campaign_id);
+      link->bind(1, id).bind(2, s.campaign_id).bind(3, s.options.read_inbox_first);
       if (auto r = link->run(what); !r) return fail(r.error());
     }
   }

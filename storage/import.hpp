@@ -54,6 +54,10 @@ struct ImportOptions {
   /// another process (`outreachd pause`, an operator's sqlite3) meets SQLite's lock, whose busy
   /// wait polls with sleeps: without a gap it could miss every one and time out.
   std::chrono::microseconds pause_between_chunks{0};
+  /// The daemon's imports: accounts that read their inbox (getxapi, x_api) read it before the
+  /// campaign's first claim there, so a "stop" sent since their last read is honoured first
+  /// (storage/inbox.hpp). Off for callers with no inbox sync to release the campaign.
+  bool read_inbox_first = false;
 };
 
 /// An import in progress: the campaign, invisible, and the open chunk's transaction. The

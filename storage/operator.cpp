@@ -12,7 +12,8 @@ Error cancelled_error(std::string_view campaign, std::string_view action) {
 }
 
 /// Sets campaigns.control, refusing to leave `cancelled`.
-Result<void> set_control(Database& db, std::string_view campaign, std::string_view control, std::string_view action) {
+Result<void> set_control(Database& db, std::string_view campaign, std::string_view control, std::string_view action,
+                         bool read_inbox_first = false) {
   auto& conn = db.connection();
   std::string const what = "changing campaign '" + std::string(campaign) + "'";
   auto tx = sql::Transaction::begin(conn, sql::Durability::full, what);
@@ -20,10 +21,20 @@ Result<void> set_control(Database& db, std::string_view campaign, std::string_vi
   auto found = detail::find_campaign(conn, campaign);
   if (!found) return found.error();
   if (found->control == "cancelled") return cancelled_error(campaign, action);
-  auto stmt = conn.prepare("UPDATE campaigns SET control = ?2 WHERE id = ?1");
+  // paused_reason: the operator's pause; budgets and failure rates (later) pause with their own.
+  auto stmt = conn.prepare(
+      "UPDATE campaigns SET control = ?2, paused_reason = CASE WHEN ?2 = 'paused' THEN 'operator' END WHERE id = ?1");
   if (!stmt) return stmt.error();
   stmt->bind(1, found->id).bind(2, control);
   if (auto r = stmt->run(what); !r) return r;
+  if (read_inbox_first) {
+    auto hold = conn.prepare(R"sql(
+UPDATE campaign_accounts SET inbox_read_needed = 1
+WHERE campaign_id = ?1 AND account_id IN (SELECT id FROM accounts WHERE provider = 'getxapi' OR provider = 'x_api'))sql");
+    if (!hold) return hold.error();
+    hold->bind(1, found->id);
+    if (auto r = hold->run(what); !r) return r;
+  }
   return tx->commit(what);
 }
 
@@ -72,8 +83,8 @@ Result<void> pause_campaign(Database& db, std::string_view campaign) {
   return set_control(db, campaign, "paused", "paused");
 }
 
-Result<void> resume_campaign(Database& db, std::string_view campaign) {
-  return set_control(db, campaign, "active", "resumed");
+Result<void> resume_campaign(Database& db, std::string_view campaign, bool read_inbox_first) {
+  return set_control(db, campaign, "active", "resumed", read_inbox_first);
 }
 
 Result<std::int64_t> cancel_campaign(Database& db, std::string_view campaign, TimePoint now) {

@@ -20,7 +20,9 @@ Result<std::int64_t> retry_campaign(Database& db, std::string_view campaign, boo
 /// Stops claiming from the campaign; in-flight sends finish. Pausing twice is fine.
 Result<void> pause_campaign(Database& db, std::string_view campaign);
 /// Undoes pause. Resuming an active campaign is fine; a cancelled one is an error.
-Result<void> resume_campaign(Database& db, std::string_view campaign);
+/// `read_inbox_first`: the campaign's accounts that read their inbox read it before its first claim
+/// again (storage/inbox.hpp), as after an import; the CLI asks for it, the daemon's sync does it.
+Result<void> resume_campaign(Database& db, std::string_view campaign, bool read_inbox_first = false);
 /// Cancels for good: remaining pending/retrying recipients become skipped/cancelled (an in-flight
 /// send still records its outcome). Returns how many were skipped. Cancelling twice is fine.
 Result<std::int64_t> cancel_campaign(Database& db, std::string_view campaign, TimePoint now);

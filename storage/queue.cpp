@@ -22,6 +22,8 @@ struct OpenCampaign {
 };
 
 /// The account's active campaigns that still hold pending or retrying recipients, in claim order.
+/// A campaign that waits for a read of the account's inbox before its first claim is left out
+/// until the read is done (storage/inbox.hpp); the inbox sync wakes the worker then.
 /// A handful of rows (campaign_accounts is keyed by account), so reading them all is cheap.
 Result<std::vector<OpenCampaign>> open_campaigns(sql::Connection& conn, std::int64_t account_id) {
   auto stmt = conn.prepare(R"sql(
@@ -29,7 +31,7 @@ SELECT c.id, c.name, c.dry_run, n.pending, n.retrying, c.start_at
 FROM campaign_accounts ca
 JOIN campaigns c ON c.id = ca.campaign_id
 JOIN campaign_counts n ON n.campaign_id = c.id
-WHERE ca.account_id = ?1 AND c.control = 'active' AND n.pending + n.retrying > 0
+WHERE ca.account_id = ?1 AND c.control = 'active' AND n.pending + n.retrying > 0 AND ca.inbox_read_needed = 0
 ORDER BY c.priority DESC, c.created_at, c.id)sql");
   if (!stmt) return stmt.error();
   stmt->bind(1, account_id);
@@ -386,6 +388,24 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))sql");
     if (!prune) return prune.error();
     prune->bind(1, account->id).bind(2, now - kCapWindow);
     if (auto r = prune->run(what); !r) return r;
+  }
+  if (o.check_inbox && (state == RecipientState::unknown || state == RecipientState::retrying)) {
+    // The delivery is in doubt: the inbox sync checks the account's sent messages for it. A retry
+    // waits for that check (next_attempt_at NULL: no claim takes it), so that a DM delivered
+    // despite its 5xx is not sent twice; the check gives it back its retry time when it is absent.
+    auto check = conn.prepare(R"sql(
+INSERT OR REPLACE INTO inbox_checks (recipient_id, account_id, started_at, text, retry_at, may_requeue)
+VALUES (?1, ?2, ?3, ?4, ?5, 1))sql");
+    if (!check) return check.error();
+    check->bind(1, claim.recipient_id).bind(2, account->id).bind(3, now).bind(4, claim.text);
+    check->bind(5, state == RecipientState::retrying ? next_attempt_at : std::nullopt);
+    if (auto r = check->run(what); !r) return r;
+    if (state == RecipientState::retrying) {
+      auto hold = conn.prepare("UPDATE recipients SET next_attempt_at = NULL WHERE id = ?1");
+      if (!hold) return hold.error();
+      hold->bind(1, claim.recipient_id);
+      if (auto r = hold->run(what); !r) return r;
+    }
   }
   if (state == RecipientState::sent) {
     // The account works: an error that once stopped it no longer describes it (account_status).

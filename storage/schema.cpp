@@ -311,7 +311,175 @@ WHERE (r.state = 'failed' OR r.state = 'unknown' OR r.state = 'retrying') AND c.
 ORDER BY r.campaign_id, r.id;
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations{{{kVersion1, false}, {kVersion2, true}, {kVersion3, false}}};
+
+// Version 4: the inbox (docs/send-rules.md#the-inbox) and the part-two status columns. New view
+// columns are appended after the old ones, so a `SELECT *` written against version 3 reads the
+// same leading columns. Columns for what later versions build (waiting rows, spending, audiences,
+// hourly caps, warm-up) read as their neutral values until then.
+constexpr std::string_view kVersion4 = R"sql(
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema
+   SET sql = replace(sql, 'reason = ''duplicate'' OR reason = ''recently_contacted'')',
+                     'reason = ''duplicate'' OR reason = ''recently_contacted'' OR reason = ''reconciled'' OR ' ||
+                     'reason = ''replied'' OR reason = ''opted_out'')')
+ WHERE type = 'table' AND name = 'recipients';
+PRAGMA writable_schema = OFF;
+
+ALTER TABLE campaigns ADD COLUMN paused_reason TEXT
+  CHECK (paused_reason IS NULL OR paused_reason = 'operator' OR paused_reason = 'budget' OR
+         paused_reason = 'failure_rate');
+UPDATE campaigns SET paused_reason = 'operator' WHERE control = 'paused';
+ALTER TABLE campaigns ADD COLUMN spent_usd REAL NOT NULL DEFAULT 0;
+ALTER TABLE campaigns ADD COLUMN audience TEXT;
+ALTER TABLE campaign_counts ADD COLUMN waiting INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE campaign_counts ADD COLUMN replied INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE recipients ADD COLUMN step INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE recipients ADD COLUMN replied_at INTEGER;
+-- Set when the campaign becomes active for an inbox-reading account: its inbox is read before the
+-- campaign's first claim there (a "stop" sent between campaigns is seen first).
+ALTER TABLE campaign_accounts ADD COLUMN inbox_read_needed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE suppression ADD COLUMN source TEXT NOT NULL DEFAULT 'operator'
+  CHECK (source = 'operator' OR source = 'opt_out');
+
+-- One row per inbox-reading account that has been read.
+CREATE TABLE inbox_state (
+  account_id  INTEGER PRIMARY KEY REFERENCES accounts(id),
+  own_user_id TEXT,     -- the account's own provider id, once known
+  synced_at   INTEGER,  -- when the last completed read began
+  -- Reading was refused: the inbox is off for this account (sends go on). account_status shows it
+  -- as last_error while the account has no error of its own (a send's success clears that one).
+  off_reason  TEXT
+);
+
+-- Every DM read from an account's inbox, so that nothing is matched or counted twice. No text:
+-- only replies from recipients keep theirs (the replies table).
+CREATE TABLE inbox_messages (
+  account_id    INTEGER NOT NULL REFERENCES accounts(id),
+  message_id    TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  direction     TEXT NOT NULL CHECK (direction = 'in' OR direction = 'out'),
+  other_user_id TEXT NOT NULL,
+  PRIMARY KEY (account_id, message_id)
+) WITHOUT ROWID;
+CREATE INDEX inbox_messages_time ON inbox_messages (account_id, created_at);
+
+-- Replies from recipients, with their text (outreachd forget deletes them).
+CREATE TABLE replies_kept (
+  id           INTEGER PRIMARY KEY,
+  account_id   INTEGER NOT NULL REFERENCES accounts(id),
+  campaign_id  INTEGER NOT NULL REFERENCES campaigns(id),
+  recipient_id INTEGER NOT NULL REFERENCES recipients(id),
+  user_id      TEXT NOT NULL,
+  message_id   TEXT NOT NULL,
+  received_at  INTEGER NOT NULL,
+  text         TEXT NOT NULL
+);
+CREATE INDEX replies_kept_user ON replies_kept (user_id);
+CREATE INDEX replies_kept_time ON replies_kept (received_at);
+
+-- Sends whose delivery is in doubt, waiting for a read of their account's inbox: an `unknown` row
+-- (retry_at NULL), or a `retrying` row whose retry waits for the read (retry_at: when it was due;
+-- its next_attempt_at is NULL meanwhile, so no claim takes it). `text` is what the attempt carried.
+CREATE TABLE inbox_checks (
+  recipient_id INTEGER PRIMARY KEY REFERENCES recipients(id),
+  account_id   INTEGER NOT NULL REFERENCES accounts(id),
+  started_at   INTEGER NOT NULL,
+  text         TEXT NOT NULL,
+  retry_at     INTEGER,
+  may_requeue  INTEGER NOT NULL DEFAULT 1 CHECK (may_requeue IN (0, 1))
+);
+CREATE INDEX inbox_checks_account ON inbox_checks (account_id, started_at);
+
+-- Upgrading: `unknown` rows of inbox-reading accounts are checked where the history still reaches
+-- them, and never requeued automatically.
+INSERT INTO inbox_checks (recipient_id, account_id, started_at, text, retry_at, may_requeue)
+SELECT r.id, r.claimed_by, coalesce(r.claimed_at, 0), r.text, NULL, 0
+FROM recipients r JOIN accounts a ON a.id = r.claimed_by
+WHERE r.state = 'unknown' AND (a.provider = 'getxapi' OR a.provider = 'x_api');
+
+DROP VIEW campaign_status;
+CREATE VIEW campaign_status AS
+SELECT c.name AS campaign,
+       CASE WHEN c.control = 'cancelled' THEN 'cancelled'
+            WHEN n.pending + n.retrying + n.sending + n.waiting = 0 THEN 'done'
+            WHEN c.control = 'paused' THEN 'paused'
+            WHEN c.start_at > CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) THEN 'scheduled'
+            ELSE 'active' END AS state,
+       n.total, n.pending, n.retrying, n.sending, n.sent, n.failed, n.skipped, n.unknown,
+       strftime('%Y-%m-%dT%H:%M:%SZ', c.created_at / 1000, 'unixepoch') AS created_at,
+       strftime('%Y-%m-%dT%H:%M:%SZ', n.last_sent_at / 1000, 'unixepoch') AS last_sent_at,
+       strftime('%Y-%m-%dT%H:%M:%SZ', n.finished_at / 1000, 'unixepoch') AS finished_at,
+       n.waiting, n.replied, c.spent_usd,
+       CASE WHEN c.control = 'paused' AND n.pending + n.retrying + n.sending + n.waiting > 0
+            THEN coalesce(c.paused_reason, 'operator') END AS paused_reason,
+       c.audience
+FROM campaigns c JOIN campaign_counts n ON n.campaign_id = c.id
+WHERE c.importing = 0
+ORDER BY c.id;
+
+DROP VIEW account_status;
+CREATE VIEW account_status AS
+WITH clock(now_ms) AS (SELECT CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)),
+     used(account_id, n, n_1h) AS (
+       SELECT l.account_id, count(*), sum(l.at > clock.now_ms - 3600000) FROM send_ledger l, clock
+       WHERE l.at > clock.now_ms - 86400000 GROUP BY l.account_id)
+SELECT a.name AS account,
+       a.provider,
+       CASE WHEN a.state IN ('pacing', 'backoff', 'capped') AND coalesce(a.next_send_at <= clock.now_ms, 1)
+            THEN 'ready' ELSE a.state END AS state,
+       a.daily_cap,
+       coalesce(used.n, 0) AS sent_24h,
+       a.daily_cap - coalesce(used.n, 0) AS remaining_24h,
+       strftime('%Y-%m-%dT%H:%M:%SZ', a.next_send_at / 1000, 'unixepoch') AS next_send_at,
+       coalesce(a.last_error, i.off_reason) AS last_error,
+       NULL AS hourly_cap,
+       coalesce(used.n_1h, 0) AS sent_1h,
+       NULL AS warmup_day,
+       0.0 AS spent_24h_usd,
+       strftime('%Y-%m-%dT%H:%M:%SZ', i.synced_at / 1000, 'unixepoch') AS inbox_synced_at
+FROM accounts a CROSS JOIN clock LEFT JOIN used ON used.account_id = a.id
+     LEFT JOIN inbox_state i ON i.account_id = a.id
+WHERE a.configured = 1
+ORDER BY a.id;
+
+DROP VIEW recipient_status;
+CREATE VIEW recipient_status AS
+SELECT c.name AS campaign,
+       r.username,
+       coalesce(r.user_id, r.resolved_user_id) AS user_id,
+       r.state,
+       r.reason,
+       r.attempts,
+       r.last_http_status,
+       r.last_error,
+       r.message_id,
+       strftime('%Y-%m-%dT%H:%M:%SZ', r.sent_at / 1000, 'unixepoch') AS sent_at,
+       strftime('%Y-%m-%dT%H:%M:%SZ', r.next_attempt_at / 1000, 'unixepoch') AS next_attempt_at,
+       r.step,
+       strftime('%Y-%m-%dT%H:%M:%SZ', r.replied_at / 1000, 'unixepoch') AS replied_at
+FROM campaigns c CROSS JOIN recipients r
+  ON r.id BETWEEN c.first_recipient_id AND c.last_recipient_id AND +r.campaign_id = c.id
+WHERE c.importing = 0
+ORDER BY c.id, r.id;
+
+CREATE VIEW replies AS
+SELECT c.name AS campaign,
+       a.name AS account,
+       r.username,
+       k.user_id,
+       strftime('%Y-%m-%dT%H:%M:%SZ', k.received_at / 1000, 'unixepoch') AS received_at,
+       k.text
+FROM replies_kept k JOIN campaigns c ON c.id = k.campaign_id JOIN accounts a ON a.id = k.account_id
+     JOIN recipients r ON r.id = k.recipient_id
+ORDER BY k.received_at DESC, k.id DESC;
+
+CREATE VIEW suppressions AS
+SELECT key AS user, source, strftime('%Y-%m-%dT%H:%M:%SZ', added_at / 1000, 'unixepoch') AS added_at
+FROM suppression
+ORDER BY added_at, key;
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations{{{kVersion1, false}, {kVersion2, true}, {kVersion3, false}, {kVersion4, true}}};
 
 }  // namespace
 

@@ -21,6 +21,13 @@ struct CampaignStatusRow {
   std::string created_at;
   std::optional<std::string> last_sent_at;
   std::optional<std::string> finished_at;
+  // Schema version 4 (appended to the view; columns for features still to come read as their
+  // neutral values: 0, 0.0, NULL):
+  std::int64_t waiting = 0;  ///< recipients not finished yet that are not queued either (the campaign is not done)
+  std::int64_t replied = 0;  ///< recipients who replied
+  double spent_usd = 0;
+  std::optional<std::string> paused_reason;  ///< operator | budget | failure_rate, when paused
+  std::optional<std::string> audience;
 };
 
 /// One row of account_status.
@@ -31,6 +38,12 @@ struct AccountStatusRow {
   std::int64_t daily_cap = 0, sent_24h = 0, remaining_24h = 0;
   std::optional<std::string> next_send_at;
   std::optional<std::string> last_error;
+  // Schema version 4 (appended to the view):
+  std::optional<std::int64_t> hourly_cap;
+  std::int64_t sent_1h = 0;
+  std::optional<std::int64_t> warmup_day;
+  double spent_24h_usd = 0;
+  std::optional<std::string> inbox_synced_at;
 };
 
 /// One row of recipient_status (or failures).
@@ -46,6 +59,10 @@ struct RecipientStatusRow {
   std::optional<std::string> message_id;
   std::optional<std::string> sent_at;
   std::optional<std::string> next_attempt_at;
+  // Schema version 4, recipient_status only (the failures view keeps the 11 columns above):
+  // nullopt in read_failures' rows.
+  std::optional<std::int64_t> step;
+  std::optional<std::string> replied_at;
 };
 
 Result<std::vector<CampaignStatusRow>> read_campaign_status(Database& db);

@@ -6,6 +6,7 @@
 #include "daemon/cli/cli.hpp"
 #include "daemon/cli/cli_db.hpp"
 #include "daemon/runtime/control_socket.hpp"
+#include "storage/inbox.hpp"
 #include "storage/operator.hpp"
 
 namespace outreach::cli {
@@ -91,6 +92,21 @@ CommandSpec const& suppress_spec() {
   return spec;
 }
 
+CommandSpec const& forget_spec() {
+  static CommandSpec const spec{
+      .name = "forget",
+      .positionals = "USER...",
+      .min_positionals = 1,
+      .max_positionals = kUnlimited,
+      .summary = "Delete the stored replies (and their text) of users.",
+      .details = "Each USER is a user id or a username (with or without @, any case). Only the replies\n"
+                 "view's rows go: recipient_status keeps replied_at and campaign_status its replied count\n"
+                 "(the fact of a reply stays; its text does not). Works whether the daemon runs or not.",
+      .options = {kConfigOption, kDbOption},
+  };
+  return spec;
+}
+
 int cmd_retry(std::vector<std::string> const& args) {
   return campaign_op(retry_spec(), args, [](Database& db, std::string const& campaign, ParsedArgs const& a)
                                              -> Result<std::string> {
@@ -111,7 +127,7 @@ int cmd_pause(std::vector<std::string> const& args) {
 int cmd_resume(std::vector<std::string> const& args) {
   return campaign_op(resume_spec(), args, [](Database& db, std::string const& campaign, ParsedArgs const&)
                                               -> Result<std::string> {
-    if (auto r = resume_campaign(db, campaign); !r) return r.error();
+    if (auto r = resume_campaign(db, campaign, /*read_inbox_first=*/true); !r) return r.error();
     return "campaign " + campaign + " resumed";
   });
 }
@@ -135,6 +151,17 @@ int cmd_suppress(std::vector<std::string> const& args) {
   std::printf("%lld added to the do-not-contact list (%zu given)\n", static_cast<long long>(*added),
               parsed.args->positionals.size());
   wake(*opened);
+  return kExitOk;
+}
+
+int cmd_forget(std::vector<std::string> const& args) {
+  auto parsed = parse_command_line(forget_spec(), args);
+  if (!parsed.args) return parsed.exit_code;
+  auto opened = open_database_for("forget", *parsed.args);
+  if (!opened) return kExitInvalid;
+  auto deleted = forget_users(opened->db, parsed.args->positionals);
+  if (!deleted) return fail("forget", deleted.error().message);
+  std::printf("%lld replies forgotten\n", static_cast<long long>(*deleted));
   return kExitOk;
 }
 

@@ -26,7 +26,9 @@ AccountWorker::AccountWorker(asio::any_io_executor executor, WorkerEnv env, std:
 
 AccountWorker::~AccountWorker() = default;
 
-SendRules AccountWorker::rules() const { return SendRules{policy_.pacing, policy_.daily_cap, policy_.retry.backoff.base}; }
+SendRules AccountWorker::rules() const {
+  return SendRules{policy_.pacing, policy_.daily_cap, policy_.retry.backoff.base, policy_.reads_inbox};
+}
 
 RetryContext AccountWorker::retry_context(int attempt) {
   return RetryContext{attempt, policy_.retry.max_attempts, policy_.retry.backoff, env_.draw(), now()};
@@ -76,6 +78,12 @@ void AccountWorker::update(WorkerPolicy policy, std::shared_ptr<ProviderSession>
 void AccountWorker::shift_times(Duration step) {
   machine_.shift_times(step);
   wake();
+}
+
+void AccountWorker::stop_from_inbox(std::string const& reason) {
+  machine_.account_refused();
+  stop_account(send_action::StopAccount{"inbox read: " + reason, false});
+  wake();  // asleep, it would not see the stop until its timer
 }
 
 // ---- the send path: perform what the machine asks, feed back what came of it -----------------
@@ -183,6 +191,7 @@ SendEvent AccountWorker::record(send_action::Record const& a) {
                    a.latency.count());
     if (env_.on_activity) env_.on_activity();
     if (a.wakes_others && env_.on_requeue) env_.on_requeue();
+    if (a.outcome.check_inbox && env_.on_inbox_check) env_.on_inbox_check(account_);
   } else if (!r.error().environmental) {
     // Not the disk but the record itself: the row is no longer `sending` for this account (a
     // second daemon's recovery made it unknown, say) or the outcome is invalid. Retrying cannot

@@ -30,6 +30,7 @@ struct WorkerPolicy {
   Duration can_dm_ttl{std::chrono::hours{24}};
   int daily_cap = 0;
   Duration contact_cooldown{0};  ///< [safety] contact_cooldown
+  bool reads_inbox = false;      ///< an inbox sync runs for the account (daemon/runtime/inbox_sync.hpp)
 };
 
 /// What all workers share: the database, its group-committed claims, the clock, the random
@@ -41,6 +42,8 @@ struct WorkerEnv {
   std::function<double()> draw;       ///< uniform in [0, 1)
   std::function<void()> on_activity;  ///< something changed (STATUS= refresh, a stop may finish)
   std::function<void()> on_requeue;   ///< a recipient went back to the queue: wake the idle workers
+  /// A send's delivery is in doubt and waits for a check of `account`'s inbox: wake its sync.
+  std::function<void(std::string const& account)> on_inbox_check;
 };
 
 class AccountWorker : public std::enable_shared_from_this<AccountWorker> {
@@ -59,6 +62,10 @@ class AccountWorker : public std::enable_shared_from_this<AccountWorker> {
   void update(WorkerPolicy policy, std::shared_ptr<ProviderSession> session);
   /// The wall clock stepped by `step`: the waits kept as wall-clock times move with it.
   void shift_times(Duration step);
+  /// The inbox sync met the account's credentials refused: stop as a send would.
+  void stop_from_inbox(std::string const& reason);
+  /// The inbox sync turned the account's inbox off: no more inbox checks for its sends.
+  void inbox_off() { machine_.inbox_off(); }
 
   bool finished() const { return machine_.phase() == SendPhase::finished; }
   bool busy() const { return machine_.busy(); }

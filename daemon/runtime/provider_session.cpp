@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "core/providers/x_oauth.hpp"
 #include "daemon/http/http_client.hpp"
 #include "daemon/runtime/clock.hpp"
@@ -21,6 +25,15 @@ namespace {
 /// A request the codec refuses to build is an account configuration problem (missing proxy or
 /// sender id): stop the account rather than fail recipients one by one.
 Decision config_problem(Error const& error) { return decision::AccountStop{"cannot build request: " + error.message}; }
+
+/// A read the codec cannot build (a credential the read needs is missing): nothing was sent, and
+/// repeating it cannot help, so the inbox is turned off for the account (decide_inbox_read).
+ProviderResult unbuildable_read(std::string why) {
+  ProviderResult r;
+  r.signal = ProviderSignal::read_refused;
+  r.message = std::move(why);
+  return r;
+}
 
 LookupAnswer not_answered(HttpExchange const& exchange, RetryContext const& ctx) {
   return LookupAnswer{classify(RequestKind::lookup, transport_failure(exchange.transport, exchange.error), ctx),
@@ -83,6 +96,56 @@ boost::asio::awaitable<SendAnswer> ProviderSession::send(DmMessage message, Retr
 }
 
 boost::asio::awaitable<bool> ProviderSession::refresh_tokens() {
+  if (auto under_way = refresh_) {
+    boost::system::error_code ec;
+    co_await under_way->done.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    co_return under_way->ok;
+  }
+  auto mine = std::make_shared<RefreshUnderWay>(co_await boost::asio::this_coro::executor);
+  mine->done.expires_at(boost::asio::steady_timer::time_point::max());
+  refresh_ = mine;
+  mine->ok = co_await refresh_once();
+  refresh_.reset();
+  mine->done.cancel();
+  co_return mine->ok;
+}
+
+boost::asio::awaitable<InboxPage> ProviderSession::read_inbox(std::optional<std::string> cursor, std::string own_id) {
+  InboxPage page;
+  auto request = codec_->inbox_request(provider_, account_, cursor ? std::optional<std::string_view>(*cursor)
+                                                                   : std::nullopt);
+  if (!request) {
+    page.result = unbuildable_read("cannot build the inbox request: " + request.error().message);
+    co_return page;
+  }
+  HttpExchange exchange = co_await client_.send(base_url_, std::move(*request));
+  if (exchange.transport != Transport::responded) {
+    page.result = transport_failure(exchange.transport, exchange.error);
+    co_return page;
+  }
+  page = codec_->parse_inbox(exchange.response, provider_, account_, own_id, clock_.now());
+  page.result.http_status = exchange.response.status;
+  co_return page;
+}
+
+boost::asio::awaitable<OwnAccount> ProviderSession::own_account() {
+  OwnAccount own;
+  auto request = codec_->own_account_request(provider_, account_);
+  if (!request) {
+    own.result = unbuildable_read("cannot build the /2/users/me request: " + request.error().message);
+    co_return own;
+  }
+  HttpExchange exchange = co_await client_.send(base_url_, std::move(*request));
+  if (exchange.transport != Transport::responded) {
+    own.result = transport_failure(exchange.transport, exchange.error);
+    co_return own;
+  }
+  own = codec_->parse_own_account(exchange.response, provider_, account_, clock_.now());
+  own.result.http_status = exchange.response.status;
+  co_return own;
+}
+
+boost::asio::awaitable<bool> ProviderSession::refresh_once() {
   std::string const& account = account_name_;
   auto stored = load_oauth_tokens(db_, account);
   if (!stored || !*stored) {

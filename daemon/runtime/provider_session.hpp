@@ -4,6 +4,7 @@
 // this DM" and, for x_api, "refresh the OAuth tokens" — each ending in a classified answer
 // (core/send_machine.hpp). The session owns its credentials, so the token refresh lives here.
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <memory>
 #include <optional>
@@ -11,6 +12,7 @@
 
 #include "core/outcome.hpp"
 #include "core/providers/codec.hpp"
+#include "core/providers/inbox.hpp"
 #include "core/send_machine.hpp"
 
 namespace outreach {
@@ -36,10 +38,28 @@ class ProviderSession {
 
   /// x_api: refreshes the OAuth tokens, persisting the rotated refresh token before the new access
   /// token is used (core/providers/x_oauth.hpp's contract). True when the session now holds a
-  /// fresh access token; every failure is logged.
+  /// fresh access token; every failure is logged. The send loop and the inbox sync share the
+  /// session: a refresh asked for while one is under way waits for it and takes its answer, since
+  /// X rotates the refresh token and a second refresh with the old one would be refused.
   boost::asio::awaitable<bool> refresh_tokens();
 
+  /// getxapi and x_api: whether this session can read the account's inbox.
+  bool reads_inbox() const { return codec_->reads_inbox(); }
+  /// One page of the account's DM history (newest first; `cursor` from the previous page).
+  /// `own_id`: the account's own id (x_api needs it; getxapi checks it when given).
+  boost::asio::awaitable<InboxPage> read_inbox(std::optional<std::string> cursor, std::string own_id);
+  /// x_api: the account's own id (`GET /2/users/me`).
+  boost::asio::awaitable<OwnAccount> own_account();
+
  private:
+  boost::asio::awaitable<bool> refresh_once();
+  struct RefreshUnderWay {
+    explicit RefreshUnderWay(boost::asio::any_io_executor ex) : done(std::move(ex)) {}
+    boost::asio::steady_timer done;  ///< cancelled when the refresh ends: the waiters' signal
+    bool ok = false;
+  };
+  std::shared_ptr<RefreshUnderWay> refresh_;
+
   boost::asio::awaitable<LookupAnswer> lookup_by_id(std::string const& user_id, RetryContext const& ctx);
 
   HttpClient& client_;

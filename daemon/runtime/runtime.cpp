@@ -56,6 +56,7 @@ ImportOptions daemon_import_options() {
   ImportOptions options;
   options.rows_per_transaction = 2000;
   options.pause_between_chunks = std::chrono::milliseconds(1);
+  options.read_inbox_first = true;
   return options;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The daemon's account workers by name: built from the config, brought in line with a reloaded
 // one (removed accounts drain and stop, new ones start, the others take the new policy and
-// credentials), and woken, stopped or shifted together.
+// credentials), and woken, stopped or shifted together. An account whose provider reads DMs
+// (getxapi, x_api) also has an inbox sync (daemon/runtime/inbox_sync.hpp) sharing its session.
 #include <boost/asio/any_io_executor.hpp>
 
 #include <functional>
@@ -12,6 +13,7 @@
 
 #include "config/config.hpp"
 #include "daemon/runtime/account_worker.hpp"
+#include "daemon/runtime/inbox_sync.hpp"
 #include "daemon/runtime/status_line.hpp"
 
 namespace outreach {
@@ -41,16 +43,24 @@ class WorkerRegistry {
   std::vector<AccountLine> lines() const;
   /// The worker of `account`, or nullptr (tests look at one).
   AccountWorker const* find(std::string const& account) const;
+  /// The inbox sync of `account`, or nullptr (none for providers that read no inbox).
+  InboxSync const* find_inbox(std::string const& account) const;
+  /// Wakes `account`'s inbox sync (an in-doubt send waits for it).
+  void wake_inbox(std::string const& account);
 
  private:
   void add(AccountConfig const& account, Config const& config);
+  std::shared_ptr<InboxSync> make_inbox(AccountConfig const& account, Config const& config,
+                                        std::shared_ptr<ProviderSession> session);
 
   boost::asio::any_io_executor executor_;
   WorkerEnv env_;
   SessionFactory make_session_;
   std::map<std::string, std::shared_ptr<AccountWorker>> workers_;
+  std::map<std::string, std::shared_ptr<InboxSync>> inboxes_;
 };
 
 WorkerPolicy policy_for(Config const& config, AccountConfig const& account);
+InboxPolicy inbox_policy_for(Config const& config);
 
 }  // namespace outreach

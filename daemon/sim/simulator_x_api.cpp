@@ -379,7 +379,7 @@ bool known_dm_expansion(std::string_view f) {
 ServerReply me(SimState& s, XApiDialect const& d, Target const& target, AccountRuntime& account) {
   std::vector<std::string> fields;
   if (auto bad = read_user_fields(d, target, fields)) return finish(d, {}, std::move(*bad));
-  RequestInfo info{ProviderKind::x_api, SimEndpoint::lookup, &account, {}};
+  RequestInfo info{ProviderKind::x_api, SimEndpoint::inbox, &account, {}};
   auto plan = s.plan_faults(info);
   if (plan.before_processing()) return finish(d, plan, render_fault(d, *plan.fault, s.now()));
   UserView self;
@@ -469,7 +469,7 @@ ServerReply handle_x_api(SimState& s, HttpRequest const& request, Target const& 
   const Route r = route(target.path);
   const SimEndpoint endpoint = r.kind == Route::Kind::send    ? SimEndpoint::send
                                : r.kind == Route::Kind::token ? SimEndpoint::token
-                               : r.kind == Route::Kind::inbox ? SimEndpoint::inbox
+                               : r.kind == Route::Kind::inbox || r.kind == Route::Kind::me ? SimEndpoint::inbox
                                : r.kind == Route::Kind::none  ? SimEndpoint::any
                                                               : SimEndpoint::lookup;
   count_request(s, ProviderKind::x_api, endpoint);

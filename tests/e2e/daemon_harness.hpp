@@ -113,8 +113,9 @@ struct Workspace {
 
   /// Writes the config: the common part plus `body` (provider tables and accounts).
   void write_config(std::string const& body, std::string const& pacing = "min_delay = \"100ms\"\nmax_delay = \"300ms\"",
-                    std::string const& retry = "base_delay = \"200ms\"\nmax_delay = \"1s\"\nmax_attempts = 3") const {
-    write_text(config, config_text(state.string(), watch.string(), body, pacing, retry));
+                    std::string const& retry = "base_delay = \"200ms\"\nmax_delay = \"1s\"\nmax_attempts = 3",
+                    std::string const& inbox = kTestInbox) const {
+    write_text(config, config_text(state.string(), watch.string(), body, pacing, retry, inbox));
   }
 
   /// Drops a campaign the way README.md#the-watch-directory recommends: written under a temporary
@@ -243,11 +244,12 @@ class Setup {
   Simulator sim;
   std::string pacing = "min_delay = \"100ms\"\nmax_delay = \"300ms\"";
   std::string retry = "base_delay = \"200ms\"\nmax_delay = \"1s\"\nmax_attempts = 3";
+  std::string inbox = kTestInbox;  ///< the [inbox] table's lines
 
-  /// (Re)writes the config from `accounts`, `pacing` and `retry` (change them, then call this).
+  /// (Re)writes the config from `accounts`, `pacing`, `retry` and `inbox` (change them, then call this).
   void write_config() const {
     write_text(ws.config, config_text(ws.state.string(), ws.watch.string(), config_body(accounts, sim.base_url()),
-                                      pacing, retry));
+                                      pacing, retry, inbox));
   }
 
   /// Every secret the config refers to, for the daemon's (and the CLI's) environment.

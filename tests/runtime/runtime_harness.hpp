@@ -101,6 +101,7 @@ class InProcessSetup {
   std::vector<TestAccount> accounts;
   std::string pacing = "min_delay = \"100ms\"\nmax_delay = \"300ms\"";
   std::string retry = "base_delay = \"200ms\"\nmax_delay = \"1s\"\nmax_attempts = 3";
+  std::string inbox = kTestInbox;  ///< the [inbox] table's lines
   mutable ManualClock clock{kTestStart};  // mutable: reading it (for the views) is not a change
   boost::asio::io_context io;
   Simulator sim;
@@ -110,7 +111,7 @@ class InProcessSetup {
   /// (Re)writes the config from `accounts`, `pacing` and `retry` (change them, then call this).
   void write_config() const {
     std::ofstream(config_path) << config_text(state.string(), watch.string(), config_body(accounts, server.base_url()),
-                                              pacing, retry);
+                                              pacing, retry, inbox);
   }
 
   SecretEnvironment secrets() const { return SecretEnvironment::from_map(secret_vars(accounts)); }

@@ -90,19 +90,21 @@ TEST_CASE("pause stops sends within a second, resume restarts them, cancel skips
 
 TEST_CASE("retry requeues failed recipients (and unknown ones with --include-unknown), the running daemon sends them") {
   // user1's sends fail three times (max_attempts = 3) and then work; user2's answer is lost once.
+  // twitterapi_io reads no inbox, so user2 stays unknown until the operator says otherwise (on a
+  // getxapi or x_api account the inbox would settle it: tests/runtime/test_runtime_inbox.cpp).
   InProcessSetup setup(
-      {{"gx-1", "getxapi"}}, users_json(user_names(4)),
+      {{"tio-1", "twitterapi_io"}}, users_json(user_names(4)),
       R"("faults": [{"kind": "server_error", "endpoint": "send", "recipient": "user1", "times": 3, "status": 502},
                     {"kind": "drop_after_delivery", "endpoint": "send", "recipient": "user2", "times": 1}])");
   REQUIRE_MESSAGE(setup.start(), setup.last_error);
-  setup.drop("re.json", campaign_json("re", {"gx-1"}, user_names(4)));
+  setup.drop("re.json", campaign_json("re", {"tio-1"}, user_names(4)));
   REQUIRE_MESSAGE(setup.run_until([&] { return setup.campaign_done("re"); }, 15s), setup.log());
   CHECK(str(setup.recipient("re", "user1").at("state")) == "failed");
   CHECK(setup.recipient("re", "user1").at("attempts").as_int64() == 3);
   CHECK(str(setup.recipient("re", "user2").at("state")) == "unknown");
   // Asleep with nothing due: only the daemon's wake (what the CLI's notify does) makes it look again.
   setup.advance(1min);
-  REQUIRE(setup.worker("gx-1").idle());
+  REQUIRE(setup.worker("tio-1").idle());
 
   // `outreachd retry re` (its output, "1 recipients requeued": tests/e2e/test_daemon_cli.cpp).
   auto retried = retry_campaign(setup.db(), "re", false, setup.clock.now());
@@ -115,7 +117,7 @@ TEST_CASE("retry requeues failed recipients (and unknown ones with --include-unk
   CHECK(str(setup.recipient("re", "user2").at("state")) == "unknown");    // not without the flag
 
   setup.advance(1min);
-  REQUIRE(setup.worker("gx-1").idle());
+  REQUIRE(setup.worker("tio-1").idle());
   // --include-unknown: the operator accepts a possible duplicate; user2 is sent again.
   auto with_unknown = retry_campaign(setup.db(), "re", true, setup.clock.now());
   REQUIRE(with_unknown.has_value());

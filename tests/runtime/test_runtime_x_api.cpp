@@ -32,7 +32,7 @@ TEST_CASE("x_api: an expired token met during shutdown is left for the next star
   setup.place("late.json", R"({"name": "late", "accounts": ["xa-1"], "message": "Hi {{username}}",
     "recipients": [{"username": "alice"}]})");
   REQUIRE_MESSAGE(setup.step_until([&] { return requests(setup, "lookup") == 1; }, 10s), setup.log());
-  REQUIRE(setup.number("SELECT coalesce(sum(sending), 0) FROM campaign_status WHERE campaign = 'late'") == 1);
+  REQUIRE_MESSAGE(setup.number("SELECT coalesce(sum(sending), 0) FROM campaign_status WHERE campaign = 'late'") == 1, setup.log());
   REQUIRE(setup.runtime().requests_in_flight() == 1);  // the 401 is not read yet
   CHECK_NOTHROW(setup.stop());                         // e2e: exit code 0 after SIGTERM
   CHECK(token_requests(setup) == 0);  // a refresh is a new exchange: none begins after the stop

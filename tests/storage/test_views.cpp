@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <set>
 
+#include "core/opt_out.hpp"
 #include "storage/accounts.hpp"
+#include "storage/inbox.hpp"
 #include "storage/operator.hpp"
 #include "storage/queue.hpp"
 #include "storage/status.hpp"
@@ -44,15 +46,23 @@ TEST_CASE("the views have exactly the documented columns, in order") {
   auto db = open_db(dir);
   CHECK(columns_of(db, "campaign_status") ==
         std::vector<std::string>{"campaign", "state", "total", "pending", "retrying", "sending", "sent", "failed",
-                                 "skipped", "unknown", "created_at", "last_sent_at", "finished_at"});
+                                 "skipped", "unknown", "created_at", "last_sent_at", "finished_at",
+                                 // part two, appended (docs: the status schema)
+                                 "waiting", "replied", "spent_usd", "paused_reason", "audience"});
   CHECK(columns_of(db, "account_status") == std::vector<std::string>{"account", "provider", "state", "daily_cap",
                                                                      "sent_24h", "remaining_24h", "next_send_at",
-                                                                     "last_error"});
+                                                                     "last_error", "hourly_cap", "sent_1h",
+                                                                     "warmup_day", "spent_24h_usd", "inbox_synced_at"});
   std::vector<std::string> const recipient_columns{"campaign",   "username", "user_id",          "state",
                                                    "reason",     "attempts", "last_http_status", "last_error",
                                                    "message_id", "sent_at",  "next_attempt_at"};
-  CHECK(columns_of(db, "recipient_status") == recipient_columns);
+  std::vector<std::string> recipient_status_columns = recipient_columns;
+  recipient_status_columns.insert(recipient_status_columns.end(), {"step", "replied_at"});
+  CHECK(columns_of(db, "recipient_status") == recipient_status_columns);
   CHECK(columns_of(db, "failures") == recipient_columns);
+  CHECK(columns_of(db, "replies") ==
+        std::vector<std::string>{"campaign", "account", "username", "user_id", "received_at", "text"});
+  CHECK(columns_of(db, "suppressions") == std::vector<std::string>{"user", "source", "added_at"});
 }
 
 TEST_CASE("iso() in this test agrees with the known instant") {
@@ -78,11 +88,11 @@ TEST_CASE("campaign_status shows each state: scheduled, active, paused, cancelle
 
   auto rows = query_rows(db, "SELECT * FROM campaign_status");
   CHECK(rows == std::vector<std::vector<std::string>>{
-                    {"sched", "scheduled", "1", "1", "0", "0", "0", "0", "0", "0", iso(at(0)), "NULL", "NULL"},
-                    {"live", "active", "2", "2", "0", "0", "0", "0", "0", "0", iso(at(1)), "NULL", "NULL"},
-                    {"held", "paused", "1", "1", "0", "0", "0", "0", "0", "0", iso(at(2)), "NULL", "NULL"},
-                    {"gone", "cancelled", "2", "0", "0", "0", "0", "0", "2", "0", iso(at(3)), "NULL", iso(at(5))},
-                    {"fin", "done", "1", "0", "0", "0", "1", "0", "0", "0", iso(at(4)), iso(at(3661)), iso(at(3661))}});
+                    {"sched", "scheduled", "1", "1", "0", "0", "0", "0", "0", "0", iso(at(0)), "NULL", "NULL", "0", "0", "0.0", "NULL", "NULL"},
+                    {"live", "active", "2", "2", "0", "0", "0", "0", "0", "0", iso(at(1)), "NULL", "NULL", "0", "0", "0.0", "NULL", "NULL"},
+                    {"held", "paused", "1", "1", "0", "0", "0", "0", "0", "0", iso(at(2)), "NULL", "NULL", "0", "0", "0.0", "operator", "NULL"},
+                    {"gone", "cancelled", "2", "0", "0", "0", "0", "0", "2", "0", iso(at(3)), "NULL", iso(at(5)), "0", "0", "0.0", "NULL", "NULL"},
+                    {"fin", "done", "1", "0", "0", "0", "1", "0", "0", "0", iso(at(4)), iso(at(3661)), iso(at(3661)), "0", "0", "0.0", "NULL", "NULL"}});
   CHECK(iso(at(3661)) == "2027-01-15T09:01:01Z");
 
   auto typed = REQUIRE_OK(read_campaign_status(db));
@@ -93,6 +103,17 @@ TEST_CASE("campaign_status shows each state: scheduled, active, paused, cancelle
   CHECK(typed[4].last_sent_at == iso(at(3661)));
   CHECK(typed[3].skipped == 2);
   CHECK_FALSE(typed[0].finished_at.has_value());
+  // Schema version 4's columns: the paused campaign says why; the rest read as the view's values.
+  CHECK(typed[2].state == "paused");
+  CHECK(typed[2].paused_reason == "operator");
+  CHECK_FALSE(typed[4].paused_reason.has_value());
+  CHECK(typed[4].waiting == 0);
+  CHECK(typed[4].replied == 0);
+  CHECK(typed[4].spent_usd == 0.0);
+  CHECK_FALSE(typed[4].audience.has_value());
+  // A REAL reads back exactly, as sqlite3 shows it (not rounded to SQLite's 15-digit text).
+  REQUIRE(db.connection().exec("UPDATE campaigns SET spent_usd = 0.1 + 0.2 WHERE name = 'fin'", "test").has_value());
+  CHECK(REQUIRE_OK(read_campaign_status(db))[4].spent_usd == 0.1 + 0.2);
 }
 
 TEST_CASE("a cancelled campaign with a send in flight stays cancelled and finishes when it is recorded") {
@@ -118,9 +139,9 @@ TEST_CASE("account_status lists every configured account, counts the rolling 24 
                                           {"idle", ProviderKind::tweetapi, 500}};
   REQUIRE_OK(sync_accounts(db, accounts));
   CHECK(query_rows(db, "SELECT * FROM account_status") ==
-        std::vector<std::vector<std::string>>{{"sales-1", "getxapi", "ready", "800", "0", "800", "NULL", "NULL"},
-                                              {"brand", "x_api", "ready", "1500", "0", "1500", "NULL", "NULL"},
-                                              {"idle", "tweetapi", "ready", "500", "0", "500", "NULL", "NULL"}});
+        std::vector<std::vector<std::string>>{{"sales-1", "getxapi", "ready", "800", "0", "800", "NULL", "NULL", "NULL", "0", "NULL", "0.0", "NULL"},
+                                              {"brand", "x_api", "ready", "1500", "0", "1500", "NULL", "NULL", "NULL", "0", "NULL", "0.0", "NULL"},
+                                              {"idle", "tweetapi", "ready", "500", "0", "500", "NULL", "NULL", "NULL", "0", "NULL", "0.0", "NULL"}});
 
   auto const now = wall_now();
   import_campaign(db, {.accounts = {"sales-1", "brand"}}, numbered(5), now - 30h);
@@ -136,10 +157,13 @@ TEST_CASE("account_status lists every configured account, counts the rolling 24 
   REQUIRE_OK(set_account_state(db, "idle", {AccountState::stopped, std::nullopt, "HTTP 401: session expired"}));
   CHECK(query_rows(db, "SELECT * FROM account_status") ==
         std::vector<std::vector<std::string>>{
-            {"sales-1", "getxapi", "pacing", "800", "2", "798", iso(now + 1h), "NULL"},
+            // sent_1h: the attempt of 1 h ago has just left the last hour
+            {"sales-1", "getxapi", "pacing", "800", "2", "798", iso(now + 1h), "NULL", "NULL", "0", "NULL", "0.0", "NULL"},
             // a wait that has passed reads as ready when no daemon updated it
-            {"brand", "x_api", "ready", "1500", "0", "1500", iso(now - 1min), "HTTP 429: slow down"},
-            {"idle", "tweetapi", "stopped", "500", "0", "500", "NULL", "HTTP 401: session expired"}});
+            {"brand", "x_api", "ready", "1500", "0", "1500", iso(now - 1min), "HTTP 429: slow down", "NULL", "0", "NULL",
+             "0.0", "NULL"},
+            {"idle", "tweetapi", "stopped", "500", "0", "500", "NULL", "HTTP 401: session expired", "NULL", "0", "NULL",
+             "0.0", "NULL"}});
 
   // A reload restarts the stopped account (clearing the error that stopped it) and drops the
   // removed one from the view.
@@ -159,6 +183,14 @@ TEST_CASE("account_status lists every configured account, counts the rolling 24 
   REQUIRE_OK(set_account_state(db, "idle", {AccountState::ready, std::nullopt, ""}));
   CHECK_FALSE(REQUIRE_OK(read_account_status(db))[1].last_error.has_value());
   CHECK(error_of(set_account_state(db, "ghost", {})) == "unknown account 'ghost'");
+  // Schema version 4's columns, as the view has them (sales-1's two attempts are older than 1 h).
+  CHECK(typed[0].sent_1h == 0);
+  CHECK_FALSE(typed[0].hourly_cap.has_value());
+  CHECK_FALSE(typed[0].warmup_day.has_value());
+  CHECK(typed[0].spent_24h_usd == 0.0);
+  CHECK_FALSE(typed[0].inbox_synced_at.has_value());
+  REQUIRE_OK(record_outcome(db, claim(db, "sales-1", now - 10min), Outcome::sent("m2", 200), now - 10min));
+  CHECK(REQUIRE_OK(read_account_status(db))[0].sent_1h == 1);
 }
 
 TEST_CASE("last_error goes when the account is no longer stopped: un-stopped by a reload or restart, or a send succeeds") {
@@ -232,12 +264,12 @@ TEST_CASE("recipient_status and failures show the documented states, reasons and
   CHECK(
       query_rows(db, "SELECT * FROM recipient_status") ==
       std::vector<std::vector<std::string>>{
-          {"c1", "ok", "1001", "sent", "NULL", "1", "200", "NULL", "dm-1", iso(at(10)), "NULL"},
-          {"c1", "bad", "NULL", "failed", "bad_request", "1", "400", "too long", "NULL", "NULL", "NULL"},
-          {"c1", "doubt", "NULL", "unknown", "in_doubt", "1", "NULL", "timeout after write", "NULL", "NULL", "NULL"},
-          {"c1", "later", "NULL", "retrying", "server_error", "1", "503", "unavailable", "NULL", "NULL", iso(at(3600))},
-          {"c1", "NULL", "55", "skipped", "cannot_dm", "0", "NULL", "NULL", "NULL", "NULL", "NULL"},
-          {"c1", "waiting", "NULL", "sending", "NULL", "0", "NULL", "NULL", "NULL", "NULL", "NULL"}});
+          {"c1", "ok", "1001", "sent", "NULL", "1", "200", "NULL", "dm-1", iso(at(10)), "NULL", "0", "NULL"},
+          {"c1", "bad", "NULL", "failed", "bad_request", "1", "400", "too long", "NULL", "NULL", "NULL", "0", "NULL"},
+          {"c1", "doubt", "NULL", "unknown", "in_doubt", "1", "NULL", "timeout after write", "NULL", "NULL", "NULL", "0", "NULL"},
+          {"c1", "later", "NULL", "retrying", "server_error", "1", "503", "unavailable", "NULL", "NULL", iso(at(3600)), "0", "NULL"},
+          {"c1", "NULL", "55", "skipped", "cannot_dm", "0", "NULL", "NULL", "NULL", "NULL", "NULL", "0", "NULL"},
+          {"c1", "waiting", "NULL", "sending", "NULL", "0", "NULL", "NULL", "NULL", "NULL", "NULL", "0", "NULL"}});
   std::set<std::string> failure_states;
   for (auto& row : query_rows(db, "SELECT state FROM failures")) failure_states.insert(row[0]);
   CHECK(failure_states == std::set<std::string>{"failed", "unknown", "retrying"});
@@ -254,6 +286,22 @@ TEST_CASE("recipient_status and failures show the documented states, reasons and
   CHECK(all[3].last_http_status == 503);
   CHECK_FALSE(all[4].username.has_value());
   CHECK(error_of(read_recipient_status(db, "nope", 10)) == "unknown campaign 'nope'");
+  // Schema version 4's columns: recipient_status has them, the failures view does not.
+  CHECK(all[0].step == 0);
+  CHECK_FALSE(all[0].replied_at.has_value());
+  CHECK_FALSE(failures[0].step.has_value());
+  CHECK_FALSE(failures[0].replied_at.has_value());
+  // "ok" (user 1001) replies: replied_at is the reply's time, also once the reply is forgotten.
+  InboxWalk walk{"900", {InboxMessage{"5000", at(30), "1001", "900", "thanks!"}}, InboxCoverage{at(40), std::nullopt}};
+  InboxRules rules;
+  rules.opt_out_keywords = default_opt_out_keywords();
+  REQUIRE(REQUIRE_OK(apply_inbox_walk(db, "a1", walk, rules, at(40))).replies == 1);
+  CHECK(REQUIRE_OK(read_recipient_status(db, "c1", 1))[0].replied_at == iso(at(30)));
+  CHECK(REQUIRE_OK(read_campaign_status(db))[0].replied == 1);
+  std::vector<std::string> const ok_user{"1001"};
+  CHECK(REQUIRE_OK(forget_users(db, ok_user)) == 1);
+  CHECK(REQUIRE_OK(read_recipient_status(db, "c1", 1))[0].replied_at == iso(at(30)));
+  CHECK(REQUIRE_OK(read_campaign_status(db))[0].replied == 1);
 }
 
 TEST_CASE("the schema refuses states and reasons outside the documented ones") {
