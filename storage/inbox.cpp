@@ -349,17 +349,6 @@ Result<InboxAccountFacts> inbox_account_facts(Database& db, std::string_view acc
   if (!account_id) return account_id.error();
   InboxAccountFacts facts;
   {
-    auto stmt = conn.prepare("SELECT own_user_id, synced_at FROM inbox_state WHERE account_id = ?1");
-    if (!stmt) return stmt.error();
-    stmt->bind(1, *account_id);
-    auto row = stmt->step(what);
-    if (!row) return row.error();
-    if (*row) {
-      facts.own_user_id = stmt->optional_text_at(0);
-      facts.synced_at = stmt->optional_time_at(1);
-    }
-  }
-  {
     auto stmt = conn.prepare(R"sql(
 SELECT EXISTS (SELECT 1 FROM campaign_accounts ca JOIN campaigns c ON c.id = ca.campaign_id
                JOIN campaign_counts n ON n.campaign_id = c.id
@@ -403,22 +392,6 @@ WHERE ca.account_id = ?1 AND ca.inbox_read_needed = 1 AND c.control = 'active' A
   return facts;
 }
 
-Result<void> store_own_user_id(Database& db, std::string_view account, std::string_view user_id) {
-  auto& conn = db.connection();
-  constexpr std::string_view what = "storing the account's own user id";
-  auto tx = sql::Transaction::begin(conn, sql::Durability::normal, what);
-  if (!tx) return tx.error();
-  auto account_id = detail::configured_account_id(conn, account);
-  if (!account_id) return account_id.error();
-  auto stmt = conn.prepare(
-      "INSERT INTO inbox_state (account_id, own_user_id) VALUES (?1, ?2) "
-      "ON CONFLICT (account_id) DO UPDATE SET own_user_id = excluded.own_user_id");
-  if (!stmt) return stmt.error();
-  stmt->bind(1, *account_id).bind(2, user_id);
-  if (auto r = stmt->run(what); !r) return r;
-  return tx->commit(what);
-}
-
 Result<bool> any_message_seen(Database& db, std::string_view account, std::span<InboxMessage const> messages) {
   auto& conn = db.connection();
   auto account_id = detail::configured_account_id(conn, account);
@@ -432,14 +405,6 @@ Result<bool> any_message_seen(Database& db, std::string_view account, std::span<
     if (*row) return true;
   }
   return false;
-}
-
-Result<std::optional<TimePoint>> oldest_open_check(Database& db, std::string_view account) {
-  auto& conn = db.connection();
-  auto account_id = detail::configured_account_id(conn, account);
-  if (!account_id) return account_id.error();
-  return optional_time(conn, "SELECT min(started_at) FROM inbox_checks WHERE account_id = ?1", *account_id,
-                       "reading the open inbox checks");
 }
 
 Result<InboxApplied> apply_inbox_walk(Database& db, std::string_view account, InboxWalk const& walk,
@@ -542,6 +507,8 @@ Result<std::int64_t> forget_users(Database& db, std::span<const std::string> use
   std::vector<std::string> keys;
   for (auto const& u : users) {
     auto key = suppression_key(u);  // trims, drops '@', lower-cases, refuses spaces
+    if (!key && key.error().message.starts_with("an empty name"))
+      return make_error("an empty name cannot be forgotten: give a user id or a username");
     if (!key) return key.error();
     keys.push_back(std::move(*key));
   }

@@ -24,8 +24,6 @@ namespace outreach {
 
 /// What the inbox sync of one account needs to know to schedule its next read (core/inbox_walk.hpp).
 struct InboxAccountFacts {
-  std::optional<std::string> own_user_id;  ///< learnt from an earlier read
-  std::optional<TimePoint> synced_at;      ///< when the last completed read began
   bool has_unfinished_campaign = false;    ///< a campaign of the account is not done or cancelled
   std::optional<TimePoint> last_send_at;   ///< the latest send known (the ledger, or a sent message read)
   std::optional<TimePoint> oldest_check_at;  ///< the oldest open in-doubt check's attempt time
@@ -39,14 +37,8 @@ struct InboxAccountFacts {
 Result<InboxAccountFacts> inbox_account_facts(Database& db, std::string_view account, TimePoint now,
                                               std::optional<TimePoint> last_complete_read, Duration reconcile_after);
 
-/// The account's own provider id, once a read (or X's /2/users/me) has told it.
-Result<void> store_own_user_id(Database& db, std::string_view account, std::string_view user_id);
-
 /// True when any of `messages` was read before (a read stops at such a page).
 Result<bool> any_message_seen(Database& db, std::string_view account, std::span<InboxMessage const> messages);
-
-/// The oldest open check's attempt time, if any: a read reaches back to it (minus the slack).
-Result<std::optional<TimePoint>> oldest_open_check(Database& db, std::string_view account);
 
 /// One completed walk of an account's inbox.
 struct InboxWalk {

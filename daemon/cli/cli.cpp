@@ -40,6 +40,7 @@ constexpr std::array kCommands{
     Command{"resume", "resume a paused campaign", cmd_resume},
     Command{"cancel", "cancel a campaign; its queued recipients are skipped", cmd_cancel},
     Command{"suppress", "add users to the do-not-contact list", cmd_suppress},
+    Command{"forget", "delete the stored replies (and their text) of users", cmd_forget},
     Command{"reload", "ask the running daemon to re-read its config, and report the outcome", cmd_reload},
     Command{"check-config", "parse the config, resolve secrets, report problems", cmd_check_config},
     Command{"simulate", "serve the four provider APIs locally, for demos and tests", cmd_simulate},

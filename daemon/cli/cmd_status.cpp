@@ -124,6 +124,12 @@ std::string eta_text(Snapshot const& s, std::size_t i) {
   return "?";
 }
 
+/// The campaign's state, with why it is paused: "paused (operator)", "paused (budget)".
+std::string campaign_state_text(CampaignStatusRow const& c) {
+  if (c.state == "paused" && c.paused_reason && !c.paused_reason->empty()) return c.state + " (" + *c.paused_reason + ")";
+  return c.state;
+}
+
 std::string next_send_text(Snapshot const& s, AccountStatusRow const& a) {
   if (a.state == "stopped") return "-";
   auto at = parse_time(a.next_send_at);
@@ -140,22 +146,28 @@ std::string render_text(Snapshot const& s) {
   if (s.campaigns.empty()) {
     out += "no campaigns yet\n";
   } else {
-    std::vector<std::vector<std::string>> rows{
-        {"CAMPAIGN", "STATE", "PROGRESS", "TOTAL", "SENT", "FAILED", "SKIPPED", "UNKNOWN", "QUEUED", "ETA"}};
+    std::vector<std::vector<std::string>> rows{{"CAMPAIGN", "STATE", "PROGRESS", "TOTAL", "SENT", "REPLIED", "FAILED",
+                                                "SKIPPED", "UNKNOWN", "QUEUED", "ETA"}};
     bool stalled = false, unknown = false;
+    std::int64_t replied = 0;
     for (std::size_t i = 0; i < s.campaigns.size(); ++i) {
       auto const& c = s.campaigns[i];
+      replied += c.replied;
       const std::int64_t done = c.sent + c.failed + c.skipped + c.unknown;
       const std::string eta = eta_text(s, i);
       stalled = stalled || eta == "stalled";
       unknown = unknown || eta == "?";
-      rows.push_back({c.campaign, c.state, progress_bar(done, c.total), std::to_string(c.total), std::to_string(c.sent),
-                      std::to_string(c.failed), std::to_string(c.skipped), std::to_string(c.unknown),
+      rows.push_back({c.campaign, campaign_state_text(c), progress_bar(done, c.total), std::to_string(c.total),
+                      std::to_string(c.sent), std::to_string(c.replied), std::to_string(c.failed),
+                      std::to_string(c.skipped), std::to_string(c.unknown),
                       std::to_string(c.pending + c.retrying + c.sending), eta});
     }
-    out += table(rows, {false, false, false, true, true, true, true, true, true, false});
+    out += table(rows, {false, false, false, true, true, true, true, true, true, true, false});
     if (unknown) out += "(no ETA: " + s.no_eta_reason + ")\n";
     if (stalled) out += "(stalled: none of the campaign's accounts can send; see LAST ERROR below)\n";
+    if (replied > 0)
+      out += "(" + std::to_string(replied) + (replied == 1 ? " recipient" : " recipients") +
+             " replied: the replies view keeps what they wrote until outreachd forget USER deletes it)\n";
   }
   out += "\n";
   if (s.accounts.empty()) {
@@ -177,7 +189,9 @@ std::string render_text(Snapshot const& s) {
 
 // ---- JSON ------------------------------------------------------------------------------------
 
-json::value to_json(std::optional<std::string> const& v) {
+/// A view's nullable column: its value, or null for SQL NULL.
+template <class T>
+json::value to_json(std::optional<T> const& v) {
   if (v) return json::value(*v);
   return nullptr;
 }
@@ -191,14 +205,19 @@ std::string render_json(Snapshot const& s) {
                               {"pending", c.pending},         {"retrying", c.retrying},   {"sending", c.sending},
                               {"sent", c.sent},               {"failed", c.failed},       {"skipped", c.skipped},
                               {"unknown", c.unknown},         {"created_at", c.created_at},
-                              {"last_sent_at", to_json(c.last_sent_at)}, {"finished_at", to_json(c.finished_at)}});
+                              {"last_sent_at", to_json(c.last_sent_at)}, {"finished_at", to_json(c.finished_at)},
+                              {"waiting", c.waiting},         {"replied", c.replied},     {"spent_usd", c.spent_usd},
+                              {"paused_reason", to_json(c.paused_reason)}, {"audience", to_json(c.audience)}});
   }
   json::array as;
   for (auto const& a : s.accounts) {
     as.push_back(json::object{{"account", a.account},         {"provider", a.provider},
                               {"state", a.state},             {"daily_cap", a.daily_cap},
                               {"sent_24h", a.sent_24h},       {"remaining_24h", a.remaining_24h},
-                              {"next_send_at", to_json(a.next_send_at)}, {"last_error", to_json(a.last_error)}});
+                              {"next_send_at", to_json(a.next_send_at)}, {"last_error", to_json(a.last_error)},
+                              {"hourly_cap", to_json(a.hourly_cap)},     {"sent_1h", a.sent_1h},
+                              {"warmup_day", to_json(a.warmup_day)},     {"spent_24h_usd", a.spent_24h_usd},
+                              {"inbox_synced_at", to_json(a.inbox_synced_at)}});
   }
   json::array es;
   for (std::size_t i = 0; i < s.campaigns.size(); ++i) {

@@ -67,7 +67,8 @@ void InboxSync::request_stop() {
 void InboxSync::update(InboxPolicy policy, std::shared_ptr<ProviderSession> session) {
   policy_ = std::move(policy);
   if (session) session_ = std::move(session);
-  off_ = false;  // new credentials or scopes may allow reading now
+  own_id_.reset();  // the new credentials may be another account's
+  off_ = false;     // new credentials or scopes may allow reading now
   failures_ = 0;
   not_before_.reset();
   wake();
@@ -126,7 +127,9 @@ asio::awaitable<bool> InboxSync::walk(InboxAccountFacts const& facts) {
   TimePoint const read_at = now();
   last_read_at_ = read_at;
   bool refreshed = false;
-  std::string own = own_id_ ? *own_id_ : facts.own_user_id.value_or("");
+  // getxapi names the account's own id on every page, so nothing stored is passed in (a session
+  // swapped by a reload may belong to another account); x_api asks /2/users/me once per session.
+  std::string own = session_->kind() == ProviderKind::x_api && own_id_ ? *own_id_ : std::string{};
 
   if (own.empty() && session_->kind() == ProviderKind::x_api) {
     for (;;) {
@@ -136,8 +139,6 @@ asio::awaitable<bool> InboxSync::walk(InboxAccountFacts const& facts) {
       InboxReadDecision d = decide_inbox_read(me.result, now(), kReadLimitFallback);
       if (std::holds_alternative<inbox_read::Ok>(d) && me.user_id) {
         own = *me.user_id;
-        if (auto r = store_own_user_id(*env_.db, account_, own); !r)
-          spdlog::error("account {}: cannot store its own user id: {}", account_, r.error().message);
         break;
       }
       if (std::holds_alternative<inbox_read::Ok>(d))
@@ -164,7 +165,14 @@ asio::awaitable<bool> InboxSync::walk(InboxAccountFacts const& facts) {
       if (co_await read_failed(d, refreshed)) continue;
       co_return false;
     }
-    if (own.empty() && page.account_id) own = *page.account_id;  // getxapi names it on every page
+    if (page.account_id) {  // getxapi: every page names the account; all pages of a walk must agree
+      if (!own.empty() && own != *page.account_id) {
+        (void)co_await read_failed(
+            inbox_read::RetryLater{ErrorClass::server_error, "the inbox pages named two different accounts"}, refreshed);
+        co_return false;
+      }
+      own = *page.account_id;
+    }
     ++pages;
     auto seen = any_message_seen(*env_.db, account_, page.messages);
     if (!seen) {
