@@ -21,6 +21,15 @@ std::string const kRequeuedText = "the account's sent messages hold no such DM: 
 std::string const kBeyondHistory =
     "the DM may have been delivered; it is too old to be checked against the account's sent messages";
 
+Result<bool> campaign_cancelled(sql::Connection& conn, std::int64_t campaign_id) {
+  auto stmt = conn.prepare("SELECT control = 'cancelled' FROM campaigns WHERE id = ?1");
+  if (!stmt) return stmt.error();
+  stmt->bind(1, campaign_id);
+  auto row = stmt->step("reading a campaign's control state");
+  if (!row) return row.error();
+  return *row && stmt->int_at(0) != 0;
+}
+
 template <class T>
 T max_of(std::optional<T> const& a, std::optional<T> const& b, T fallback) {
   if (a && b) return std::max(*a, *b);
@@ -44,16 +53,18 @@ struct CheckedRow {
   std::int64_t campaign_id = 0;
   RecipientState state = RecipientState::pending;
   std::string user_id;
-  TimePoint started_at;
+  TimePoint started_at;  ///< the window opens here (5 minutes earlier)
+  TimePoint settled_at;  ///< an empty read proves nothing before this + reconcile_after
   std::string text;
   std::optional<TimePoint> retry_at;
   bool may_requeue = true;
+  bool stale = false;  ///< the row was claimed by another account since: this check is not its
 };
 
 Result<std::vector<CheckedRow>> open_checks(sql::Connection& conn, std::int64_t account_id) {
   auto stmt = conn.prepare(R"sql(
-SELECT k.recipient_id, r.campaign_id, r.state, coalesce(r.user_id, r.resolved_user_id), k.started_at, k.text,
-       k.retry_at, k.may_requeue
+SELECT k.recipient_id, r.campaign_id, r.state, coalesce(r.user_id, r.resolved_user_id), k.started_at, k.settled_at,
+       k.text, k.retry_at, k.may_requeue, coalesce(r.claimed_by <> k.account_id, 1)
 FROM inbox_checks k JOIN recipients r ON r.id = k.recipient_id
 WHERE k.account_id = ?1
 ORDER BY k.started_at, k.recipient_id)sql");
@@ -70,9 +81,11 @@ ORDER BY k.started_at, k.recipient_id)sql");
     c.state = parse_recipient_state(stmt->text_at(2)).value_or(RecipientState::pending);
     c.user_id = stmt->text_at(3);
     c.started_at = stmt->time_at(4);
-    c.text = stmt->text_at(5);
-    c.retry_at = stmt->optional_time_at(6);
-    c.may_requeue = stmt->int_at(7) != 0;
+    c.settled_at = stmt->time_at(5);
+    c.text = stmt->text_at(6);
+    c.retry_at = stmt->optional_time_at(7);
+    c.may_requeue = stmt->int_at(8) != 0;
+    c.stale = stmt->int_at(9) != 0;
     out.push_back(std::move(c));
   }
 }
@@ -96,7 +109,8 @@ Result<void> settle_row(sql::Connection& conn, CheckedRow const& c, RecipientSta
   return detail::move_counts(conn, c.campaign_id, c.state, to, 1, now);
 }
 
-/// A held retry (after a server error) goes ahead at the time it was due.
+/// A held retry (after a server error) that a read proved undelivered goes ahead at the time it
+/// was due.
 Result<bool> release_retry(sql::Connection& conn, CheckedRow const& c, TimePoint now, std::string_view what) {
   if (c.state != RecipientState::retrying) return false;
   auto stmt = conn.prepare(
@@ -105,6 +119,27 @@ Result<bool> release_retry(sql::Connection& conn, CheckedRow const& c, TimePoint
   stmt->bind(1, c.recipient_id).bind(2, c.retry_at.value_or(now));
   if (auto r = stmt->run(what); !r) return r.error();
   return conn.changes() == 1;
+}
+
+/// A check that no read will ever settle (too old, the inbox turned off or no longer read): the
+/// DM may have gone out, so a held retry becomes unknown/in_doubt rather than a blind second copy,
+/// and an unknown row says why it stays so.
+Result<void> give_up_check(sql::Connection& conn, CheckedRow const& c, std::string const& why, TimePoint now,
+                           std::string_view what) {
+  if (c.state == RecipientState::retrying) {
+    if (auto r = settle_row(conn, c, RecipientState::unknown, R"sql(
+UPDATE recipients SET state = 'unknown', reason = 'in_doubt', next_attempt_at = NULL, last_error = ?3
+WHERE id = ?1 AND state = ?2 AND next_attempt_at IS NULL)sql",
+                            [&](sql::Stmt& s) { s.bind(3, why); }, now, what);
+        !r)
+      return r;
+  } else if (c.state == RecipientState::unknown) {
+    auto stmt = conn.prepare("UPDATE recipients SET last_error = ?2 WHERE id = ?1 AND state = 'unknown'");
+    if (!stmt) return stmt.error();
+    stmt->bind(1, c.recipient_id).bind(2, why);
+    if (auto r = stmt->run(what); !r) return r;
+  }
+  return drop_check(conn, c.recipient_id, what);
 }
 
 /// Message ids already confirmed for (or returned by the sends to) these users: one message
@@ -141,6 +176,10 @@ Result<void> reconcile_checks(sql::Connection& conn, std::int64_t account_id, In
   std::set<std::string> users;
   std::map<std::int64_t, CheckedRow const*> by_id;
   for (auto const& c : *checks) {
+    if (c.stale) {  // another account's attempt now: this one's check says nothing about it
+      if (auto r = drop_check(conn, c.recipient_id, what); !r) return r;
+      continue;
+    }
     by_id[c.recipient_id] = &c;
     attempts.push_back({c.recipient_id, c.user_id, c.started_at, c.text});
     if (!c.user_id.empty()) users.insert(c.user_id);
@@ -155,16 +194,21 @@ Result<void> reconcile_checks(sql::Connection& conn, std::int64_t account_id, In
   auto verdicts = reconcile(attempts, sent, *used, walk.coverage, rules.limits, now);
   for (auto const& v : verdicts) {
     CheckedRow const& c = *by_id.at(v.attempt_id);
-    if (std::holds_alternative<verdict::Undecided>(v.verdict)) {
-      ++applied.open_checks;
-      continue;
-    }
-    if (c.state == RecipientState::sending) {  // claimed again meanwhile (an operator's retry): later
+    // An empty read proves nothing until reconcile_after after the request could have ended (a
+    // row recovered after a crash: after the recovery).
+    bool const too_soon = std::holds_alternative<verdict::Absent>(v.verdict) &&
+                          walk.coverage.read_at < c.settled_at + rules.limits.reconcile_after;
+    if (std::holds_alternative<verdict::Undecided>(v.verdict) || too_soon ||
+        c.state == RecipientState::sending) {  // claimed again meanwhile (an operator's retry): later
       ++applied.open_checks;
       continue;
     }
     bool const open_row = c.state == RecipientState::unknown || c.state == RecipientState::retrying;
-    if (auto const* found = std::get_if<verdict::Confirmed>(&v.verdict); found && open_row) {
+    if (!open_row) {  // the row left the states a check is about (an operator retried or cancelled it)
+      if (auto r = drop_check(conn, c.recipient_id, what); !r) return r;
+      continue;
+    }
+    if (auto const* found = std::get_if<verdict::Confirmed>(&v.verdict)) {
       auto r = settle_row(conn, c, RecipientState::sent, R"sql(
 UPDATE recipients SET state = 'sent', reason = 'reconciled', next_attempt_at = NULL, message_id = ?3, sent_at = ?4,
                       last_error = NULL
@@ -172,39 +216,37 @@ WHERE id = ?1 AND state = ?2)sql",
                           [&](sql::Stmt& s) { s.bind(3, found->message_id).bind(4, found->created_at); }, now, what);
       if (!r) return r;
       ++applied.confirmed;
-    } else if (std::holds_alternative<verdict::Absent>(v.verdict) && open_row) {
+    } else if (std::holds_alternative<verdict::Absent>(v.verdict)) {
       ++applied.absent;
       if (c.state == RecipientState::retrying) {
         auto released = release_retry(conn, c, now, what);
         if (!released) return released.error();
         applied.retries_released += *released ? 1 : 0;
       } else if (rules.requeue_unconfirmed && c.may_requeue) {
-        auto r = settle_row(conn, c, RecipientState::retrying, R"sql(
+        auto cancelled = campaign_cancelled(conn, c.campaign_id);
+        if (!cancelled) return cancelled.error();
+        // As record_outcome does: a cancelled campaign takes what would be queued again.
+        auto r = *cancelled ? settle_row(conn, c, RecipientState::skipped, R"sql(
+UPDATE recipients SET state = 'skipped', reason = 'cancelled', next_attempt_at = NULL, last_error = ?3
+WHERE id = ?1 AND state = ?2)sql",
+                                         [&](sql::Stmt& s) { s.bind(3, kNotDelivered); }, now, what)
+                            : settle_row(conn, c, RecipientState::retrying, R"sql(
 UPDATE recipients SET state = 'retrying', reason = 'in_doubt', next_attempt_at = ?3, last_error = ?4
 WHERE id = ?1 AND state = ?2)sql",
-                            [&](sql::Stmt& s) { s.bind(3, now).bind(4, kRequeuedText); }, now, what);
+                                         [&](sql::Stmt& s) { s.bind(3, now).bind(4, kRequeuedText); }, now, what);
         if (!r) return r;
-        ++applied.requeued;
+        applied.requeued += *cancelled ? 0 : 1;
       } else {
         auto stmt = conn.prepare("UPDATE recipients SET last_error = ?2 WHERE id = ?1 AND state = 'unknown'");
         if (!stmt) return stmt.error();
         stmt->bind(1, c.recipient_id).bind(2, kNotDelivered);
         if (auto r = stmt->run(what); !r) return r;
       }
-    } else if (std::holds_alternative<verdict::BeyondHistory>(v.verdict) && open_row) {
+    } else {  // beyond the provider's history: no read can tell any more
       ++applied.beyond_history;
-      if (c.state == RecipientState::retrying) {
-        auto released = release_retry(conn, c, now, what);
-        if (!released) return released.error();
-        applied.retries_released += *released ? 1 : 0;
-      } else {
-        auto stmt = conn.prepare("UPDATE recipients SET last_error = ?2 WHERE id = ?1 AND state = 'unknown'");
-        if (!stmt) return stmt.error();
-        stmt->bind(1, c.recipient_id).bind(2, kBeyondHistory);
-        if (auto r = stmt->run(what); !r) return r;
-      }
+      if (auto r = give_up_check(conn, c, kBeyondHistory, now, what); !r) return r;
+      continue;
     }
-    // Settled, or the row left the states a check is about (an operator retried or cancelled it).
     if (auto r = drop_check(conn, c.recipient_id, what); !r) return r;
   }
   return {};
@@ -222,7 +264,8 @@ struct ReachedRow {
 
 Result<std::vector<ReachedRow>> rows_reached(sql::Connection& conn, std::int64_t account_id, std::string const& user_id) {
   auto stmt = conn.prepare(R"sql(
-SELECT id, campaign_id, message_id, coalesce(sent_at, claimed_at), replied_at IS NOT NULL, username, claimed_by, state
+SELECT id, campaign_id, message_id, coalesce(sent_at, claimed_at), replied_at IS NOT NULL, username, claimed_by, state,
+       EXISTS (SELECT 1 FROM inbox_checks k WHERE k.recipient_id = recipients.id)
 FROM recipients
 WHERE coalesce(user_id, resolved_user_id) = ?1
   AND (state = 'sending' OR state = 'retrying' OR state = 'sent' OR state = 'unknown'))sql");
@@ -234,8 +277,9 @@ WHERE coalesce(user_id, resolved_user_id) = ?1
     if (!row) return row.error();
     if (!*row) return out;
     if (stmt->is_null(6) || stmt->int64_at(6) != account_id) continue;
+    // Sent, in doubt, or a retry held because its 5xx may have followed a delivery.
     std::string const state = stmt->text_at(7);
-    if (state != "sent" && state != "unknown") continue;
+    if (state != "sent" && state != "unknown" && !(state == "retrying" && stmt->int_at(8) != 0)) continue;
     out.push_back({stmt->int64_at(0), stmt->int64_at(1), stmt->text_at(2), stmt->time_at(3), stmt->int_at(4) != 0,
                    stmt->text_at(5)});
   }
@@ -269,20 +313,35 @@ Result<void> opt_out(sql::Connection& conn, std::string const& user_id, std::str
   std::string key;
   if (auto k = suppression_key(username); k) key = std::move(*k);
   for (auto const campaign_id : campaigns) {
-    for (RecipientState from : {RecipientState::pending, RecipientState::retrying}) {
-      auto stmt = conn.prepare(R"sql(
-UPDATE recipients SET state = 'skipped', reason = 'suppressed', next_attempt_at = NULL,
-                      last_error = 'the user opted out in a reply'
+    // One walk of the campaign's id range finds the user's queued rows; each is then skipped by id.
+    std::vector<std::pair<std::int64_t, RecipientState>> queued;
+    {
+      auto find = conn.prepare(R"sql(
+SELECT id, state FROM recipients
 WHERE id BETWEEN (SELECT first_recipient_id FROM campaigns WHERE id = ?1)
              AND (SELECT last_recipient_id FROM campaigns WHERE id = ?1)
-  AND campaign_id = ?1 AND state = ?2
-  AND (coalesce(user_id, resolved_user_id) = ?3 OR (?4 IS NOT NULL AND lower(username) = ?4)))sql");
-      if (!stmt) return stmt.error();
-      stmt->bind(1, campaign_id).bind(2, to_string(from)).bind(3, user_id).bind_text_or_null(4, key);
-      if (auto r = stmt->run(what); !r) return r;
-      std::int64_t const n = conn.changes();
-      applied.rows_suppressed += n;
-      if (auto r = detail::move_counts(conn, campaign_id, from, RecipientState::skipped, n, now); !r) return r;
+  AND campaign_id = ?1 AND (state = 'pending' OR state = 'retrying')
+  AND (coalesce(user_id, resolved_user_id) = ?2 OR (?3 IS NOT NULL AND lower(username) = ?3)))sql");
+      if (!find) return find.error();
+      find->bind(1, campaign_id).bind(2, user_id).bind_text_or_null(3, key);
+      for (;;) {
+        auto row = find->step(what);
+        if (!row) return row.error();
+        if (!*row) break;
+        queued.emplace_back(find->int64_at(0), find->text_at(1) == "retrying" ? RecipientState::retrying
+                                                                               : RecipientState::pending);
+      }
+    }
+    for (auto const& [id, from] : queued) {
+      auto skip = conn.prepare(R"sql(
+UPDATE recipients SET state = 'skipped', reason = 'suppressed', next_attempt_at = NULL,
+                      last_error = 'the user opted out in a reply'
+WHERE id = ?1)sql");
+      if (!skip) return skip.error();
+      skip->bind(1, id);
+      if (auto r = skip->run(what); !r) return r;
+      if (auto r = detail::move_counts(conn, campaign_id, from, RecipientState::skipped, 1, now); !r) return r;
+      ++applied.rows_suppressed;
     }
   }
   return {};
@@ -375,7 +434,7 @@ SELECT EXISTS (SELECT 1 FROM campaign_accounts ca JOIN campaigns c ON c.id = ca.
   if (*oldest) {
     // Checks whose decidable time a completed read has already passed were decided by it (or wait
     // for their row, claimed again meanwhile): only later ones call for a read.
-    auto stmt = conn.prepare("SELECT min(started_at) FROM inbox_checks WHERE account_id = ?1 AND started_at > ?2");
+    auto stmt = conn.prepare("SELECT min(settled_at) FROM inbox_checks WHERE account_id = ?1 AND settled_at > ?2");
     if (!stmt) return stmt.error();
     TimePoint const after = last_complete_read ? *last_complete_read - reconcile_after : TimePoint::min();
     stmt->bind(1, *account_id).bind(2, after);
@@ -411,7 +470,10 @@ Result<InboxApplied> apply_inbox_walk(Database& db, std::string_view account, In
                                       InboxRules const& rules, TimePoint now) {
   auto& conn = db.connection();
   std::string const what = "storing a read of account " + std::string(account) + "'s inbox";
-  auto tx = sql::Transaction::begin(conn, sql::Durability::full, what);
+  // NORMAL (no fsync of its own, the next claim's makes it durable): a read lost to a power cut
+  // is lost whole — its messages are not stored as read — so the next read finds the same
+  // replies, opt-outs and in-doubt messages again. Polls of a thousand accounts then cost no fsync.
+  auto tx = sql::Transaction::begin(conn, sql::Durability::normal, what);
   if (!tx) return tx.error();
   auto account_id = detail::configured_account_id(conn, account);
   if (!account_id) return account_id.error();
@@ -426,28 +488,49 @@ Result<InboxApplied> apply_inbox_walk(Database& db, std::string_view account, In
     state->bind(1, *account_id).bind(2, walk.own_user_id).bind(3, walk.coverage.read_at);
     if (auto r = state->run(what); !r) return r.error();
   }
-  // Oldest first, so that the first reply of a recipient is the one whose time replied_at keeps.
-  std::vector<InboxMessage const*> fresh_replies;
+  // Which of the walk's messages were stored before: one range read over the walk's time span
+  // (index inbox_messages_time) instead of an insert attempt per message, so a poll that finds
+  // nothing new costs one query, not a page of them.
+  std::set<std::string> stored;
+  if (!walk.messages.empty()) {
+    auto [oldest, newest] = std::minmax_element(walk.messages.begin(), walk.messages.end(),
+                                                [](InboxMessage const& a, InboxMessage const& b) {
+                                                  return a.created_at < b.created_at;
+                                                });
+    auto known = conn.prepare(
+        "SELECT message_id FROM inbox_messages WHERE account_id = ?1 AND created_at BETWEEN ?2 AND ?3");
+    if (!known) return known.error();
+    known->bind(1, *account_id).bind(2, oldest->created_at).bind(3, newest->created_at);
+    for (;;) {
+      auto row = known->step(what);
+      if (!row) return row.error();
+      if (!*row) break;
+      stored.insert(known->text_at(0));
+    }
+  }
+  std::vector<InboxMessage const*> fresh_replies;  // newest first
   {
     auto insert = conn.prepare(R"sql(
 INSERT OR IGNORE INTO inbox_messages (account_id, message_id, created_at, direction, other_user_id)
 VALUES (?1, ?2, ?3, ?4, ?5))sql");
     if (!insert) return insert.error();
-    for (auto it = walk.messages.rbegin(); it != walk.messages.rend(); ++it) {
-      InboxMessage const& m = *it;
+    for (InboxMessage const& m : walk.messages) {
+      if (stored.contains(m.id)) continue;
       bool const outgoing = m.sender_id == walk.own_user_id;
       if (!outgoing && m.recipient_id != walk.own_user_id) continue;  // not this account's conversation
       insert->bind(1, *account_id).bind(2, m.id).bind(3, m.created_at).bind(4, outgoing ? "out" : "in");
       insert->bind(5, outgoing ? m.recipient_id : m.sender_id);
       if (auto r = insert->run(what); !r) return r.error();
-      if (conn.changes() == 0) continue;
+      if (conn.changes() == 0) continue;  // stored with another time (the provider changed it)
       ++applied.new_messages;
       if (!outgoing) fresh_replies.push_back(&m);
     }
   }
-  for (auto const* m : fresh_replies)
-    if (auto r = record_if_reply(conn, *account_id, *m, rules, now, applied); !r) return r.error();
+  // In-doubt sends first: a send the walk confirms is one a reply in the same walk can answer.
   if (auto r = reconcile_checks(conn, *account_id, walk, rules, now, applied); !r) return r.error();
+  // Oldest first, so that the first reply of a recipient is the one whose time replied_at keeps.
+  for (auto it = fresh_replies.rbegin(); it != fresh_replies.rend(); ++it)
+    if (auto r = record_if_reply(conn, *account_id, **it, rules, now, applied); !r) return r.error();
   auto released = release_waiting_campaigns(conn, *account_id, now);
   if (!released) return released.error();
   applied.campaigns_released = *released;
@@ -486,14 +569,13 @@ Result<InboxApplied> turn_inbox_off(Database& db, std::string_view account, std:
   }
   auto checks = open_checks(conn, *account_id);
   if (!checks) return checks.error();
-  for (auto const& c : *checks) {
-    auto released = release_retry(conn, c, now, what);
-    if (!released) return released.error();
-    applied.retries_released += *released ? 1 : 0;
-    if (auto r = drop_check(conn, c.recipient_id, what); !r) return r.error();
-  }
+  std::string const why = "the DM may have been delivered; it cannot be checked: " + std::string(reason);
+  for (auto const& c : *checks)
+    if (auto r = give_up_check(conn, c, why, now, what); !r) return r.error();
+  applied.abandoned_checks = static_cast<std::int64_t>(checks->size());
   {
-    auto stmt = conn.prepare("UPDATE campaign_accounts SET inbox_read_needed = 0 WHERE account_id = ?1");
+    auto stmt = conn.prepare(
+        "UPDATE campaign_accounts SET inbox_read_needed = 0 WHERE account_id = ?1 AND inbox_read_needed = 1");
     if (!stmt) return stmt.error();
     stmt->bind(1, *account_id);
     if (auto r = stmt->run(what); !r) return r.error();
@@ -503,12 +585,51 @@ Result<InboxApplied> turn_inbox_off(Database& db, std::string_view account, std:
   return applied;
 }
 
+Result<std::int64_t> abandon_unread_inbox_checks(Database& db, std::span<const std::string> reading, TimePoint now) {
+  auto& conn = db.connection();
+  constexpr std::string_view what = "giving up the inbox checks of accounts whose inbox is not read";
+  std::set<std::string> const read(reading.begin(), reading.end());
+  std::vector<std::pair<std::int64_t, std::string>> others;  // accounts with checks or waiting campaigns
+  {
+    auto stmt = conn.prepare(R"sql(
+SELECT id, name FROM accounts
+WHERE id IN (SELECT account_id FROM inbox_checks UNION SELECT account_id FROM campaign_accounts WHERE inbox_read_needed = 1))sql");
+    if (!stmt) return stmt.error();
+    for (;;) {
+      auto row = stmt->step(what);
+      if (!row) return row.error();
+      if (!*row) break;
+      if (!read.contains(stmt->text_at(1))) others.emplace_back(stmt->int64_at(0), stmt->text_at(1));
+    }
+  }
+  if (others.empty()) return 0;
+  auto tx = sql::Transaction::begin(conn, sql::Durability::full, what);
+  if (!tx) return tx.error();
+  std::int64_t given_up = 0;
+  for (auto const& [account_id, name] : others) {
+    auto checks = open_checks(conn, account_id);
+    if (!checks) return checks.error();
+    std::string const why =
+        "the DM may have been delivered; it cannot be checked: account " + name + " no longer reads its inbox";
+    for (auto const& c : *checks)
+      if (auto r = give_up_check(conn, c, why, now, what); !r) return r.error();
+    given_up += static_cast<std::int64_t>(checks->size());
+    auto stmt = conn.prepare(
+        "UPDATE campaign_accounts SET inbox_read_needed = 0 WHERE account_id = ?1 AND inbox_read_needed = 1");
+    if (!stmt) return stmt.error();
+    stmt->bind(1, account_id);
+    if (auto r = stmt->run(what); !r) return r.error();
+  }
+  if (auto r = tx->commit(what); !r) return r.error();
+  return given_up;
+}
+
 Result<std::int64_t> forget_users(Database& db, std::span<const std::string> users) {
   std::vector<std::string> keys;
   for (auto const& u : users) {
-    auto key = suppression_key(u);  // trims, drops '@', lower-cases, refuses spaces
-    if (!key && key.error().message.starts_with("an empty name"))
+    if (u.find_first_not_of(" \t\r\n@") == std::string::npos)
       return make_error("an empty name cannot be forgotten: give a user id or a username");
+    auto key = suppression_key(u);  // trims, drops '@', lower-cases, refuses spaces
     if (!key) return key.error();
     keys.push_back(std::move(*key));
   }

@@ -64,6 +64,7 @@ struct InboxApplied {
   std::int64_t requeued = 0;         ///< of `absent`, back to retrying (requeue_unconfirmed)
   std::int64_t beyond_history = 0;   ///< too old to be checked: stay unknown
   std::int64_t retries_released = 0; ///< retries after a server error that may now go out
+  std::int64_t abandoned_checks = 0; ///< checks no read will settle: held retries became unknown
   std::int64_t open_checks = 0;      ///< checks a later read must decide
   std::int64_t campaigns_released = 0;  ///< campaigns that waited for this read before their first claim
   /// Something became claimable: the account's worker (and others) should look again.
@@ -72,7 +73,7 @@ struct InboxApplied {
 
 /// Stores the walk's messages, records replies and opt-outs among the new ones, settles the open
 /// checks the walk can decide, releases the campaigns that waited for a read, and stamps the
-/// account's inbox_synced_at — in one durable transaction.
+/// account's inbox_synced_at — in one transaction (its durability: see storage/inbox.cpp).
 Result<InboxApplied> apply_inbox_walk(Database& db, std::string_view account, InboxWalk const& walk,
                                       InboxRules const& rules, TimePoint now);
 
@@ -81,10 +82,16 @@ Result<InboxApplied> apply_inbox_walk(Database& db, std::string_view account, In
 Result<std::int64_t> release_campaigns_waiting_for_read(Database& db, std::string_view account, TimePoint now);
 
 /// The provider refuses to let this account read its DMs: `reason` shows as its last_error (while
-/// it has none of its own) until a read succeeds again; its
-/// held retries go ahead, its unknown rows stay unknown (their checks are dropped) and its
-/// campaigns no longer wait for a read. Sending goes on.
+/// it has none of its own) until a read succeeds again. No read will settle its checks: its held
+/// retries become unknown/in_doubt (the DM may have gone out: never a blind second copy), its
+/// unknown rows stay so, and its campaigns no longer wait for a read. Sending goes on.
 Result<InboxApplied> turn_inbox_off(Database& db, std::string_view account, std::string_view reason, TimePoint now);
+
+/// The checks of accounts whose inbox is not read any more (removed from the config, moved to a
+/// provider without an inbox) are given up as turn_inbox_off() does, and their campaigns no longer
+/// wait for a read: at start-up and after a reload, `reading` being the accounts whose inbox sync
+/// runs. Returns how many checks were given up.
+Result<std::int64_t> abandon_unread_inbox_checks(Database& db, std::span<const std::string> reading, TimePoint now);
 
 /// `outreachd forget USER...`: deletes the replies (and their text) of each user, given as a user
 /// id or a username (with or without '@', any case). Returns how many replies were deleted.

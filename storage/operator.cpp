@@ -30,7 +30,8 @@ Result<void> set_control(Database& db, std::string_view campaign, std::string_vi
   if (read_inbox_first) {
     auto hold = conn.prepare(R"sql(
 UPDATE campaign_accounts SET inbox_read_needed = 1
-WHERE campaign_id = ?1 AND account_id IN (SELECT id FROM accounts WHERE provider = 'getxapi' OR provider = 'x_api'))sql");
+WHERE campaign_id = ?1 AND account_id IN (SELECT id FROM accounts WHERE provider = 'getxapi' OR provider = 'x_api')
+  AND account_id NOT IN (SELECT account_id FROM inbox_state WHERE off_reason IS NOT NULL))sql");
     if (!hold) return hold.error();
     hold->bind(1, found->id);
     if (auto r = hold->run(what); !r) return r;
@@ -74,6 +75,14 @@ WHERE campaign_id = ?1 AND (state = 'failed' OR state = 'unknown' OR state = 're
                          RecipientState::unknown);
         !r)
       return r.error();
+    // The operator decided for these: their inbox checks, about attempts now forgotten, go.
+    auto drop = conn.prepare(R"sql(
+DELETE FROM inbox_checks WHERE recipient_id IN
+  (SELECT k.recipient_id FROM inbox_checks k JOIN recipients r ON r.id = k.recipient_id
+   WHERE r.campaign_id = ?1 AND r.state = 'pending'))sql");
+    if (!drop) return drop.error();
+    drop->bind(1, found->id);
+    if (auto r = drop->run(what); !r) return r.error();
   }
   if (auto r = tx->commit(what); !r) return r.error();
   return total;

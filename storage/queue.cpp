@@ -23,7 +23,8 @@ struct OpenCampaign {
 
 /// The account's active campaigns that still hold pending or retrying recipients, in claim order.
 /// A campaign that waits for a read of the account's inbox before its first claim is left out
-/// until the read is done (storage/inbox.hpp); the inbox sync wakes the worker then.
+/// until the read is done (storage/inbox.hpp); the inbox sync wakes the worker then. The wait is
+/// ignored once the account's provider reads no inbox (a reload changed it): nothing would end it.
 /// A handful of rows (campaign_accounts is keyed by account), so reading them all is cheap.
 Result<std::vector<OpenCampaign>> open_campaigns(sql::Connection& conn, std::int64_t account_id) {
   auto stmt = conn.prepare(R"sql(
@@ -31,7 +32,9 @@ SELECT c.id, c.name, c.dry_run, n.pending, n.retrying, c.start_at
 FROM campaign_accounts ca
 JOIN campaigns c ON c.id = ca.campaign_id
 JOIN campaign_counts n ON n.campaign_id = c.id
-WHERE ca.account_id = ?1 AND c.control = 'active' AND n.pending + n.retrying > 0 AND ca.inbox_read_needed = 0
+WHERE ca.account_id = ?1 AND c.control = 'active' AND n.pending + n.retrying > 0
+  AND (ca.inbox_read_needed = 0 OR
+       NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = ?1 AND (a.provider = 'getxapi' OR a.provider = 'x_api')))
 ORDER BY c.priority DESC, c.created_at, c.id)sql");
   if (!stmt) return stmt.error();
   stmt->bind(1, account_id);
@@ -320,6 +323,7 @@ Result<void> record_outcome(Database& db, ClaimedRecipient const& claim, Outcome
   RecipientState state = o.state;
   ErrorClass reason = o.reason;
   std::optional<TimePoint> next_attempt_at = o.next_attempt_at;
+  std::optional<TimePoint> held_retry_at;
   if (state == RecipientState::pending || state == RecipientState::retrying) {
     auto cancelled = campaign_control_is(conn, claim.campaign_id, "cancelled");
     if (!cancelled) return cancelled.error();
@@ -330,6 +334,8 @@ Result<void> record_outcome(Database& db, ClaimedRecipient const& claim, Outcome
     }
   }
 
+  // A retry that waits for an inbox check has no due time until the check gives it back.
+  if (o.check_inbox && state == RecipientState::retrying) held_retry_at = next_attempt_at;
   bool const keep_attempt = o.send_attempted || o.uses_attempt || o.http_status != 0 || !o.error.empty();
   std::string const error = detail::clip_error_text(o.error);
   // Reasons describe why a recipient is not (yet) sent; a requeued pending row shows its cause in
@@ -354,7 +360,8 @@ WHERE id = ?1 AND state = 'sending' AND claimed_by = ?2)sql");
     update->bind(4, to_string(reason));
   else
     update->bind_null(4);
-  update->bind(5, o.uses_attempt ? 1 : 0).bind(6, next_attempt_at).bind(7, keep_attempt);
+  update->bind(5, o.uses_attempt ? 1 : 0).bind(6, held_retry_at ? std::optional<TimePoint>{} : next_attempt_at);
+  update->bind(7, keep_attempt);
   if (o.http_status != 0)
     update->bind(8, o.http_status);
   else
@@ -393,19 +400,15 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))sql");
     // The delivery is in doubt: the inbox sync checks the account's sent messages for it. A retry
     // waits for that check (next_attempt_at NULL: no claim takes it), so that a DM delivered
     // despite its 5xx is not sent twice; the check gives it back its retry time when it is absent.
+    // The window opens at the claim (the request went out after it); the wait for a proof of
+    // absence runs from this answer.
     auto check = conn.prepare(R"sql(
-INSERT OR REPLACE INTO inbox_checks (recipient_id, account_id, started_at, text, retry_at, may_requeue)
-VALUES (?1, ?2, ?3, ?4, ?5, 1))sql");
+INSERT OR REPLACE INTO inbox_checks (recipient_id, account_id, started_at, settled_at, text, retry_at, may_requeue)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1))sql");
     if (!check) return check.error();
-    check->bind(1, claim.recipient_id).bind(2, account->id).bind(3, now).bind(4, claim.text);
-    check->bind(5, state == RecipientState::retrying ? next_attempt_at : std::nullopt);
+    check->bind(1, claim.recipient_id).bind(2, account->id).bind(3, claim.claimed_at).bind(4, now);
+    check->bind(5, claim.text).bind(6, state == RecipientState::retrying ? next_attempt_at : std::nullopt);
     if (auto r = check->run(what); !r) return r;
-    if (state == RecipientState::retrying) {
-      auto hold = conn.prepare("UPDATE recipients SET next_attempt_at = NULL WHERE id = ?1");
-      if (!hold) return hold.error();
-      hold->bind(1, claim.recipient_id);
-      if (auto r = hold->run(what); !r) return r;
-    }
   }
   if (state == RecipientState::sent) {
     // The account works: an error that once stopped it no longer describes it (account_status).

@@ -56,12 +56,14 @@ FROM recipients WHERE campaign_id = ?1 AND state = 'sending' AND claimed_by IS N
     // Accounts that read their inbox check these rows against their sent messages
     // (docs/send-rules.md#the-inbox); the names are core's reads_inbox() providers.
     auto check = conn.prepare(R"sql(
-INSERT OR REPLACE INTO inbox_checks (recipient_id, account_id, started_at, text, retry_at, may_requeue)
-SELECT r.id, r.claimed_by, r.claimed_at, r.text, NULL, 1
+INSERT OR REPLACE INTO inbox_checks (recipient_id, account_id, started_at, settled_at, text, retry_at, may_requeue)
+SELECT r.id, r.claimed_by, r.claimed_at, ?2, r.text, NULL, 1
 FROM recipients r JOIN accounts a ON a.id = r.claimed_by
 WHERE r.campaign_id = ?1 AND r.state = 'sending' AND (a.provider = 'getxapi' OR a.provider = 'x_api'))sql");
     if (!check) return check.error();
-    check->bind(1, campaign_id);
+    // When the request went out is unknown: between the claim and now. The window opens at the
+    // claim; an empty read proves nothing until reconcile_after after now.
+    check->bind(1, campaign_id).bind(2, now);
     if (auto r = check->run(what); !r) return r.error();
 
     auto update = conn.prepare(R"sql(

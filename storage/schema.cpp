@@ -317,14 +317,6 @@ ORDER BY r.campaign_id, r.id;
 // same leading columns. Columns for what later versions build (waiting rows, spending, audiences,
 // hourly caps, warm-up) read as their neutral values until then.
 constexpr std::string_view kVersion4 = R"sql(
-PRAGMA writable_schema = ON;
-UPDATE sqlite_schema
-   SET sql = replace(sql, 'reason = ''duplicate'' OR reason = ''recently_contacted'')',
-                     'reason = ''duplicate'' OR reason = ''recently_contacted'' OR reason = ''reconciled'' OR ' ||
-                     'reason = ''replied'' OR reason = ''opted_out'')')
- WHERE type = 'table' AND name = 'recipients';
-PRAGMA writable_schema = OFF;
-
 ALTER TABLE campaigns ADD COLUMN paused_reason TEXT
   CHECK (paused_reason IS NULL OR paused_reason = 'operator' OR paused_reason = 'budget' OR
          paused_reason = 'failure_rate');
@@ -362,6 +354,9 @@ CREATE TABLE inbox_messages (
   PRIMARY KEY (account_id, message_id)
 ) WITHOUT ROWID;
 CREATE INDEX inbox_messages_time ON inbox_messages (account_id, created_at);
+-- The account's latest message sent (its polls go on for `lookback` after it), without walking
+-- past every message received since.
+CREATE INDEX inbox_messages_sent ON inbox_messages (account_id, created_at) WHERE direction = 'out';
 
 -- Replies from recipients, with their text (outreachd forget deletes them).
 CREATE TABLE replies_kept (
@@ -380,10 +375,15 @@ CREATE INDEX replies_kept_time ON replies_kept (received_at);
 -- Sends whose delivery is in doubt, waiting for a read of their account's inbox: an `unknown` row
 -- (retry_at NULL), or a `retrying` row whose retry waits for the read (retry_at: when it was due;
 -- its next_attempt_at is NULL meanwhile, so no claim takes it). `text` is what the attempt carried.
+-- Two times, since a crash blurs when the request went out: `started_at`, no later than the
+-- request (the claim), opens the window a matching message may fall in; `settled_at`, no earlier
+-- than the request's end (its answer, or the recovery after a crash), is when waiting
+-- `reconcile_after` begins before an empty read can prove the DM absent.
 CREATE TABLE inbox_checks (
   recipient_id INTEGER PRIMARY KEY REFERENCES recipients(id),
   account_id   INTEGER NOT NULL REFERENCES accounts(id),
   started_at   INTEGER NOT NULL,
+  settled_at   INTEGER NOT NULL,
   text         TEXT NOT NULL,
   retry_at     INTEGER,
   may_requeue  INTEGER NOT NULL DEFAULT 1 CHECK (may_requeue IN (0, 1))
@@ -392,8 +392,9 @@ CREATE INDEX inbox_checks_account ON inbox_checks (account_id, started_at);
 
 -- Upgrading: `unknown` rows of inbox-reading accounts are checked where the history still reaches
 -- them, and never requeued automatically.
-INSERT INTO inbox_checks (recipient_id, account_id, started_at, text, retry_at, may_requeue)
-SELECT r.id, r.claimed_by, coalesce(r.claimed_at, 0), r.text, NULL, 0
+INSERT INTO inbox_checks (recipient_id, account_id, started_at, settled_at, text, retry_at, may_requeue)
+SELECT r.id, r.claimed_by, coalesce(r.claimed_at, 0),
+       CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER), r.text, NULL, 0
 FROM recipients r JOIN accounts a ON a.id = r.claimed_by
 WHERE r.state = 'unknown' AND (a.provider = 'getxapi' OR a.provider = 'x_api');
 
@@ -477,6 +478,17 @@ CREATE VIEW suppressions AS
 SELECT key AS user, source, strftime('%Y-%m-%dT%H:%M:%SZ', added_at / 1000, 'unixepoch') AS added_at
 FROM suppression
 ORDER BY added_at, key;
+
+-- Last: the reason list grows as version 2's did (its comment says why the text is rewritten).
+-- After every ALTER TABLE of recipients, which computes where a new column goes from the table's
+-- parsed definition, not from rewritten text; migrate() then bumps the schema cookie.
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema
+   SET sql = replace(sql, 'reason = ''duplicate'' OR reason = ''recently_contacted'')',
+                     'reason = ''duplicate'' OR reason = ''recently_contacted'' OR reason = ''reconciled'' OR ' ||
+                     'reason = ''replied'' OR reason = ''opted_out'')')
+ WHERE type = 'table' AND name = 'recipients';
+PRAGMA writable_schema = OFF;
 )sql";
 
 constexpr std::array<Migration, 4> kMigrations{{{kVersion1, false}, {kVersion2, true}, {kVersion3, false}, {kVersion4, true}}};

@@ -67,7 +67,9 @@ void InboxSync::request_stop() {
 void InboxSync::update(InboxPolicy policy, std::shared_ptr<ProviderSession> session) {
   policy_ = std::move(policy);
   if (session) session_ = std::move(session);
-  own_id_.reset();  // the new credentials may be another account's
+  ++generation_;      // a walk under way used the old session: its results are dropped
+  stopping_ = false;  // configured again (a reload may restore an account an earlier one removed)
+  own_id_.reset();    // the new credentials may be another account's
   off_ = false;     // new credentials or scopes may allow reading now
   failures_ = 0;
   not_before_.reset();
@@ -86,6 +88,7 @@ asio::awaitable<void> InboxSync::run() {
   while (!stopping_) {
     woken_ = false;
     if (off_) {
+      release_waiting_campaigns();  // a campaign imported meanwhile: no read will come for it
       co_await sleep_until(std::nullopt);
       continue;
     }
@@ -105,6 +108,9 @@ asio::awaitable<void> InboxSync::run() {
     triggers.read_needed_at = facts->read_needed_at;
     triggers.not_before = not_before_;
     auto const due = next_inbox_read(triggers, policy_.poll, at_now);
+    // A campaign that waits for a read may not wait out a read's rate limit or backoff.
+    if (facts->read_needed_at && *facts->read_needed_at <= at_now && due && *due > at_now)
+      release_waiting_campaigns();
     if (!due || *due > at_now) {
       co_await sleep_until(due);
       continue;
@@ -127,15 +133,19 @@ asio::awaitable<bool> InboxSync::walk(InboxAccountFacts const& facts) {
   TimePoint const read_at = now();
   last_read_at_ = read_at;
   bool refreshed = false;
+  // The session the whole walk goes through; a reload meanwhile (a new generation) drops the walk,
+  // since its cursor and its answers belong to the credentials it began with.
+  std::shared_ptr<ProviderSession> const session = session_;
+  std::uint64_t const generation = generation_;
+  auto superseded = [&] { return stopping_ || generation != generation_; };
   // getxapi names the account's own id on every page, so nothing stored is passed in (a session
   // swapped by a reload may belong to another account); x_api asks /2/users/me once per session.
-  std::string own = session_->kind() == ProviderKind::x_api && own_id_ ? *own_id_ : std::string{};
+  std::string own = session->kind() == ProviderKind::x_api && own_id_ ? *own_id_ : std::string{};
 
-  if (own.empty() && session_->kind() == ProviderKind::x_api) {
+  if (own.empty() && session->kind() == ProviderKind::x_api) {
     for (;;) {
-      ++requests_;
-      OwnAccount me = co_await session_->own_account();
-      if (stopping_) co_return false;
+      OwnAccount me = co_await session->own_account();
+      if (superseded()) co_return false;
       InboxReadDecision d = decide_inbox_read(me.result, now(), kReadLimitFallback);
       if (std::holds_alternative<inbox_read::Ok>(d) && me.user_id) {
         own = *me.user_id;
@@ -143,7 +153,7 @@ asio::awaitable<bool> InboxSync::walk(InboxAccountFacts const& facts) {
       }
       if (std::holds_alternative<inbox_read::Ok>(d))
         d = inbox_read::RetryLater{ErrorClass::server_error, "/2/users/me named no user id"};
-      if (co_await read_failed(d, refreshed)) continue;
+      if (co_await read_failed(d, refreshed, *session, generation)) continue;
       co_return false;
     }
   }
@@ -157,18 +167,18 @@ asio::awaitable<bool> InboxSync::walk(InboxAccountFacts const& facts) {
   bool end_of_history = false;
   int pages = 0;
   for (;;) {
-    ++requests_;
-    InboxPage page = co_await session_->read_inbox(cursor, own);
-    if (stopping_) co_return false;
+    InboxPage page = co_await session->read_inbox(cursor, own);
+    if (superseded()) co_return false;
     InboxReadDecision const d = decide_inbox_read(page.result, now(), kReadLimitFallback);
     if (!std::holds_alternative<inbox_read::Ok>(d)) {
-      if (co_await read_failed(d, refreshed)) continue;
+      if (co_await read_failed(d, refreshed, *session, generation)) continue;
       co_return false;
     }
     if (page.account_id) {  // getxapi: every page names the account; all pages of a walk must agree
       if (!own.empty() && own != *page.account_id) {
         (void)co_await read_failed(
-            inbox_read::RetryLater{ErrorClass::server_error, "the inbox pages named two different accounts"}, refreshed);
+            inbox_read::RetryLater{ErrorClass::server_error, "the inbox pages named two different accounts"}, refreshed,
+            *session, generation);
         co_return false;
       }
       own = *page.account_id;
@@ -178,7 +188,8 @@ asio::awaitable<bool> InboxSync::walk(InboxAccountFacts const& facts) {
     if (!seen) {
       spdlog::error("account {}: cannot compare its inbox with what was read before: {}", account_,
                     seen.error().message);
-      (void)co_await read_failed(inbox_read::RetryLater{ErrorClass::server_error, "storage error"}, refreshed);
+      (void)co_await read_failed(inbox_read::RetryLater{ErrorClass::server_error, "storage error"}, refreshed, *session,
+                                 generation);
       co_return false;
     }
     std::optional<TimePoint> oldest;
@@ -201,7 +212,7 @@ asio::awaitable<bool> InboxSync::walk(InboxAccountFacts const& facts) {
   if (own.empty()) {
     (void)co_await read_failed(
         inbox_read::RetryLater{ErrorClass::server_error, "the inbox answer did not name the account's own id"},
-        refreshed);
+        refreshed, *session, generation);
     co_return false;
   }
   own_id_ = own;
@@ -213,19 +224,22 @@ asio::awaitable<bool> InboxSync::walk(InboxAccountFacts const& facts) {
     spdlog::error("account {}: cannot store its inbox read: {}", account_, applied_walk.error().message);
     ++failures_;
     not_before_ = now() + inbox_read_backoff(failures_);
+    release_waiting_campaigns();
     co_return false;
   }
   failures_ = 0;
   not_before_.reset();
   last_complete_read_at_ = read_at;
-  ++walks_;
   spdlog::debug("account {}: inbox read, {} pages, {} messages", account_, pages, w.messages.size());
   applied(*applied_walk);
   co_return true;
 }
 
-asio::awaitable<bool> InboxSync::read_failed(InboxReadDecision const& decision, bool& refreshed) {
+asio::awaitable<bool> InboxSync::read_failed(InboxReadDecision const& decision, bool& refreshed,
+                                             ProviderSession& session, std::uint64_t generation) {
   using namespace inbox_read;
+  // An answer to credentials a reload has replaced since says nothing about the new ones.
+  if (stopping_ || generation != generation_) co_return false;
   if (auto const* wait = std::get_if<WaitUntil>(&decision)) {
     not_before_ = wait->until;
     spdlog::info("account {}: inbox reads wait until {} ({}); sends go on", account_, format_iso8601(wait->until),
@@ -239,13 +253,12 @@ asio::awaitable<bool> InboxSync::read_failed(InboxReadDecision const& decision, 
   } else if (auto const* refresh = std::get_if<RefreshToken>(&decision)) {
     if (!refreshed) {
       refreshed = true;
-      if (co_await session_->refresh_tokens()) co_return !stopping_;
+      if (co_await session.refresh_tokens()) co_return !stopping_ && generation == generation_;
+      if (stopping_ || generation != generation_) co_return false;
     }
-    off_ = true;
-    if (env_.stop_account) env_.stop_account(refresh->detail);
+    account_refused(refresh->detail);
   } else if (auto const* stop = std::get_if<StopAccount>(&decision)) {
-    off_ = true;  // the same credentials as the sends: until a reload
-    if (env_.stop_account) env_.stop_account(stop->reason);
+    account_refused(stop->reason);
   } else if (auto const* refused = std::get_if<InboxOff>(&decision)) {
     off_ = true;
     if (env_.inbox_off) env_.inbox_off();
@@ -261,6 +274,11 @@ asio::awaitable<bool> InboxSync::read_failed(InboxReadDecision const& decision, 
   }
   release_waiting_campaigns();
   co_return false;
+}
+
+void InboxSync::account_refused(std::string const& reason) {
+  off_ = true;  // the same credentials as the sends: until a reload
+  if (env_.stop_account) env_.stop_account(reason);
 }
 
 void InboxSync::release_waiting_campaigns() {

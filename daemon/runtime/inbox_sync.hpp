@@ -57,12 +57,6 @@ class InboxSync : public std::enable_shared_from_this<InboxSync> {
   void shift_times(Duration step);
 
   bool finished() const { return finished_; }
-  bool off() const { return off_; }
-  std::string const& name() const { return account_; }
-  /// Walks completed since start (tests and the bench count them).
-  std::int64_t walks() const { return walks_; }
-  /// Page and own-account requests made since start.
-  std::int64_t requests() const { return requests_; }
 
  private:
   boost::asio::awaitable<void> run();
@@ -70,7 +64,10 @@ class InboxSync : public std::enable_shared_from_this<InboxSync> {
   boost::asio::awaitable<bool> walk(InboxAccountFacts const& facts);
   /// Acts on a read's decision other than Ok. Returns true when the same request should be repeated
   /// (after a successful token refresh).
-  boost::asio::awaitable<bool> read_failed(InboxReadDecision const& decision, bool& refreshed);
+  boost::asio::awaitable<bool> read_failed(InboxReadDecision const& decision, bool& refreshed,
+                                           ProviderSession& session, std::uint64_t generation);
+  /// The read met the account's credentials refused: the account stops, as a send would make it.
+  void account_refused(std::string const& reason);
   boost::asio::awaitable<void> sleep_until(std::optional<TimePoint> at);
   void release_waiting_campaigns();
   void applied(InboxApplied const& a);
@@ -90,8 +87,7 @@ class InboxSync : public std::enable_shared_from_this<InboxSync> {
   bool stopping_ = false;
   bool finished_ = false;
   bool off_ = false;  ///< reading refused until a reload
-  std::int64_t walks_ = 0;
-  std::int64_t requests_ = 0;
+  std::uint64_t generation_ = 0;  ///< bumped by every reload
 };
 
 }  // namespace outreach

@@ -104,9 +104,16 @@ boost::asio::awaitable<bool> ProviderSession::refresh_tokens() {
   auto mine = std::make_shared<RefreshUnderWay>(co_await boost::asio::this_coro::executor);
   mine->done.expires_at(boost::asio::steady_timer::time_point::max());
   refresh_ = mine;
+  // However it ends (an exception included), the waiters are let go and the next refresh may begin.
+  struct EndRefresh {
+    ProviderSession& session;
+    std::shared_ptr<RefreshUnderWay> const& mine;
+    ~EndRefresh() {
+      if (session.refresh_ == mine) session.refresh_.reset();
+      mine->done.cancel();
+    }
+  } end{*this, mine};
   mine->ok = co_await refresh_once();
-  refresh_.reset();
-  mine->done.cancel();
   co_return mine->ok;
 }
 

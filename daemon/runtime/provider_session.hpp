@@ -43,8 +43,6 @@ class ProviderSession {
   /// X rotates the refresh token and a second refresh with the old one would be refused.
   boost::asio::awaitable<bool> refresh_tokens();
 
-  /// getxapi and x_api: whether this session can read the account's inbox.
-  bool reads_inbox() const { return codec_->reads_inbox(); }
   /// One page of the account's DM history (newest first; `cursor` from the previous page).
   /// `own_id`: the account's own id (x_api needs it; getxapi checks it when given).
   boost::asio::awaitable<InboxPage> read_inbox(std::optional<std::string> cursor, std::string own_id);

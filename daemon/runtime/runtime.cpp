@@ -25,6 +25,7 @@
 #include "storage/clock_shift.hpp"
 #include "storage/database.hpp"
 #include "storage/directory_lock.hpp"
+#include "storage/inbox.hpp"
 #include "storage/queue.hpp"
 #include "storage/sqlite.hpp"
 #include "storage/status.hpp"
@@ -132,6 +133,7 @@ Runtime::~Runtime() {
 
 void Runtime::start() {
   workers_->create(config_);
+  give_up_unread_inbox_checks();
   if (options_.handle_signals) {
     for (int signal : {SIGTERM, SIGINT, SIGHUP}) parts_->signals.add(signal);
     listen_for_signals();
@@ -167,6 +169,20 @@ void Runtime::declare_ready() {
 }
 
 void Runtime::wake_all() { workers_->wake_all(); }
+
+/// In-doubt sends of accounts whose inbox no sync reads any more (removed from the config, or moved
+/// to a provider without an inbox) would wait forever for a check: they are given up (held retries
+/// become unknown), and the account's campaigns stop waiting for a read.
+void Runtime::give_up_unread_inbox_checks() {
+  auto given_up = abandon_unread_inbox_checks(db_, WorkerRegistry::inbox_accounts(config_), clock_.now());
+  if (!given_up) {
+    spdlog::error("cannot give up the inbox checks of accounts whose inbox is not read: {}", given_up.error().message);
+    return;
+  }
+  if (*given_up > 0)
+    spdlog::warn("{} in-doubt sends of accounts whose inbox is no longer read stay unknown (check them by hand)",
+                 *given_up);
+}
 
 std::size_t Runtime::requests_in_flight() const { return parts_->http.in_flight(); }
 
@@ -260,6 +276,7 @@ ReloadOutcome Runtime::reload() {
   if (auto r = sync_accounts(db_, configured_accounts(config_)); !r)
     spdlog::error("reload: cannot update accounts: {}", r.error().message);
   workers_->apply(config_);
+  give_up_unread_inbox_checks();
   spdlog::info("configuration reloaded: {} accounts", config_.accounts.size());
   out.lines.push_back("configuration reloaded: " + std::to_string(config_.accounts.size()) + " accounts");
   // systemd copies LoadCredential= files once, when the service starts: a reload re-reads the

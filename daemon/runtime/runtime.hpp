@@ -79,6 +79,7 @@ class Runtime {
  private:
   struct Parts;
   void intake(std::filesystem::path const& file);
+  void give_up_unread_inbox_checks();
   void imported(std::filesystem::path const& file, IntakeResult const& result);
   void import_progress(std::filesystem::path const& file, IntakePass pass, std::int64_t bytes);
   void retry_intake_later();

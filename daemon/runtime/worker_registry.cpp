@@ -47,7 +47,15 @@ void WorkerRegistry::add(AccountConfig const& account, Config const& config) {
   auto session = make_session_(account);
   workers_[account.name] = std::make_shared<AccountWorker>(executor_, env_, account.name, session,
                                                            policy_for(config, account));
-  if (reads_inbox(account.provider)) inboxes_[account.name] = make_inbox(account, config, session);
+  if (!reads_inbox(account.provider)) return;
+  // A sync still running (its worker ended by a failure) is brought in line, never duplicated.
+  if (auto in = inboxes_.find(account.name); in != inboxes_.end() && !in->second->finished()) {
+    in->second->update(inbox_policy_for(config), session);
+    return;
+  }
+  auto inbox = make_inbox(account, config, session);
+  inboxes_[account.name] = inbox;
+  if (started_) inbox->start();
 }
 
 void WorkerRegistry::create(Config const& config) {
@@ -55,6 +63,7 @@ void WorkerRegistry::create(Config const& config) {
 }
 
 void WorkerRegistry::start_all() {
+  started_ = true;
   for (auto& [_, worker] : workers_) worker->start();
   for (auto& [_, inbox] : inboxes_) inbox->start();
 }
@@ -71,7 +80,6 @@ void WorkerRegistry::apply(Config const& config) {
     if (it == workers_.end() || it->second->finished()) {
       add(account, config);
       workers_[account.name]->start();
-      if (auto in = inboxes_.find(account.name); in != inboxes_.end()) in->second->start();
       continue;
     }
     auto session = make_session_(account);
@@ -85,6 +93,13 @@ void WorkerRegistry::apply(Config const& config) {
       inboxes_[account.name]->start();
     }
   }
+}
+
+std::vector<std::string> WorkerRegistry::inbox_accounts(Config const& config) {
+  std::vector<std::string> out;
+  for (auto const& account : config.accounts)
+    if (reads_inbox(account.provider)) out.push_back(account.name);
+  return out;
 }
 
 void WorkerRegistry::wake_all() {
@@ -128,11 +143,6 @@ std::vector<AccountLine> WorkerRegistry::lines() const {
 AccountWorker const* WorkerRegistry::find(std::string const& account) const {
   auto it = workers_.find(account);
   return it == workers_.end() ? nullptr : it->second.get();
-}
-
-InboxSync const* WorkerRegistry::find_inbox(std::string const& account) const {
-  auto it = inboxes_.find(account);
-  return it == inboxes_.end() ? nullptr : it->second.get();
 }
 
 }  // namespace outreach

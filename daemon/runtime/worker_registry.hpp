@@ -43,10 +43,11 @@ class WorkerRegistry {
   std::vector<AccountLine> lines() const;
   /// The worker of `account`, or nullptr (tests look at one).
   AccountWorker const* find(std::string const& account) const;
-  /// The inbox sync of `account`, or nullptr (none for providers that read no inbox).
-  InboxSync const* find_inbox(std::string const& account) const;
   /// Wakes `account`'s inbox sync (an in-doubt send waits for it).
   void wake_inbox(std::string const& account);
+  /// The accounts of `config` whose inbox a sync reads (storage's abandon_unread_inbox_checks
+  /// gives up the checks of all others).
+  static std::vector<std::string> inbox_accounts(Config const& config);
 
  private:
   void add(AccountConfig const& account, Config const& config);
@@ -58,6 +59,7 @@ class WorkerRegistry {
   SessionFactory make_session_;
   std::map<std::string, std::shared_ptr<AccountWorker>> workers_;
   std::map<std::string, std::shared_ptr<InboxSync>> inboxes_;
+  bool started_ = false;  ///< start_all() ran: what is added later starts at once
 };
 
 WorkerPolicy policy_for(Config const& config, AccountConfig const& account);

@@ -6,6 +6,8 @@
 
 #include "core/opt_out.hpp"
 #include "storage/inbox.hpp"
+#include "storage/directory_lock.hpp"
+#include "storage/operator.hpp"
 #include "storage/schema.hpp"
 #include "support.hpp"
 
@@ -146,21 +148,102 @@ TEST_CASE("inbox: a retry after a 5xx waits for the check; found means sent, abs
   check_consistent(db);
 }
 
-TEST_CASE("inbox: turning the inbox off releases held retries and drops the checks; sends go on") {
+TEST_CASE("inbox: turning the inbox off gives up its checks: a held retry becomes unknown, never a blind copy") {
   TempDir dir;
   auto db = open_db(dir);
   add_accounts(db, {"a1"});
-  import_campaign(db, {}, {rec("bob", "42"), rec("carol", "43")}, at(0));
+  import_campaign(db, {}, {rec("bob", "42"), rec("carol", "43"), rec("dave", "44")}, at(0));
   Outcome o = Outcome::retry_at(at(110), ErrorClass::server_error, 500, "boom");
   o.check_inbox = true;
   REQUIRE_OK(record_outcome(db, claim(db, "a1", at(100)), o, at(100)));
   REQUIRE_OK(record_outcome(db, claim(db, "a1", at(101)), in_doubt_checked(), at(101)));
   auto off = REQUIRE_OK(turn_inbox_off(db, "a1", "inbox reading is off: HTTP 403", at(120)));
-  CHECK(off.retries_released == 1);
+  CHECK(off.abandoned_checks == 2);
+  CHECK(off.retries_released == 0);
   CHECK(query_int(db, "SELECT count(*) FROM inbox_checks") == 0);
+  CHECK(state_of(db, "bob") == "unknown");
   CHECK(state_of(db, "carol") == "unknown");
+  CHECK(query_text(db, "SELECT last_error FROM recipients WHERE username = 'bob'").value_or("").find("cannot be checked") !=
+        std::string::npos);
   CHECK(query_text(db, "SELECT last_error FROM account_status") == "inbox reading is off: HTTP 403");
-  CHECK(REQUIRE_OK(claim_next(db, "a1", at(200)))->username == "bob");
+  CHECK(REQUIRE_OK(claim_next(db, "a1", at(200)))->username == "dave");  // sending goes on
+  check_consistent(db);
+}
+
+TEST_CASE("inbox: checks of an account whose inbox is no longer read are given up, its campaigns stop waiting") {
+  TempDir dir;
+  auto db = open_db(dir);
+  add_accounts(db, {"a1", "a2"});
+  import_campaign(db, {.accounts = {"a1", "a2"}}, {rec("bob", "42"), rec("carol", "43")}, at(0));
+  Outcome o = Outcome::retry_at(at(110), ErrorClass::server_error, 500, "boom");
+  o.check_inbox = true;
+  REQUIRE_OK(record_outcome(db, claim(db, "a1", at(100)), o, at(100)));
+  std::vector<std::string> const still_read{"a2"};
+  CHECK(REQUIRE_OK(abandon_unread_inbox_checks(db, still_read, at(120))) == 1);
+  CHECK(state_of(db, "bob") == "unknown");
+  CHECK(query_int(db, "SELECT count(*) FROM inbox_checks") == 0);
+  std::vector<std::string> const both{"a1", "a2"};
+  CHECK(REQUIRE_OK(abandon_unread_inbox_checks(db, both, at(130))) == 0);
+  check_consistent(db);
+}
+
+TEST_CASE("inbox: a recovered row's empty read proves nothing until reconcile_after after the recovery") {
+  TempDir dir;
+  auto db = open_db(dir);
+  add_accounts(db, {"a1"});
+  import_campaign(db, {}, {rec("bob", "42")}, at(0));
+  (void)claim(db, "a1", at(100));
+  {
+    auto lock = REQUIRE_OK(StateLock::acquire(dir.str()));
+    REQUIRE(REQUIRE_OK(recover_in_doubt(db, lock, at(200))) == 1);  // killed mid-send; restarted at 200 s
+  }
+  // A read 40 s after the claim but 10 s after the recovery: the request may have ended just now.
+  auto early = apply(db, walk({}, at(210)), at(210));
+  CHECK(early.absent == 0);
+  CHECK(early.open_checks == 1);
+  auto later = apply(db, walk({}, at(240)), at(240));
+  CHECK(later.absent == 1);
+  CHECK(state_of(db, "bob") == "unknown");
+  check_consistent(db);
+}
+
+TEST_CASE("inbox: a check about an attempt the row has since left (retried by the operator, claimed elsewhere) is dropped") {
+  TempDir dir;
+  auto db = open_db(dir);
+  add_accounts(db, {"a1", "a2"});
+  import_campaign(db, {.accounts = {"a1", "a2"}}, {rec("bob", "42")}, at(0));
+  REQUIRE_OK(record_outcome(db, claim(db, "a1", at(100)), in_doubt_checked(), at(100)));
+  CHECK(REQUIRE_OK(retry_campaign(db, "c1", true, at(150))) == 1);  // --include-unknown
+  CHECK(query_int(db, "SELECT count(*) FROM inbox_checks") == 0);
+  // Claimed by a2 and in doubt there without a check; a1's check (put back by hand) is not about it.
+  auto c = claim(db, "a2", at(160));
+  REQUIRE_OK(record_outcome(db, c, Outcome::in_doubt("lost"), at(161)));
+  REQUIRE_OK(db.connection().exec(
+      "INSERT INTO inbox_checks (recipient_id, account_id, started_at, settled_at, text) VALUES (1, 1, 0, 0, 'Hi bob')",
+      "test"));
+  auto a = apply(db, walk({}, at(400)), at(400), rules(true));
+  CHECK(a.requeued == 0);
+  CHECK(state_of(db, "bob") == "unknown");
+  CHECK(query_int(db, "SELECT count(*) FROM inbox_checks") == 0);
+}
+
+TEST_CASE("inbox: a STOP from a recipient whose 5xx send was in fact delivered is an opt-out") {
+  TempDir dir;
+  auto db = open_db(dir);
+  add_accounts(db, {"a1"});
+  import_campaign(db, {.name = "c1"}, {rec("bob", "42")}, at(0));
+  import_campaign(db, {.name = "c2"}, {rec("bob", "42")}, at(1));
+  Outcome o = Outcome::retry_at(at(110), ErrorClass::server_error, 503, "unavailable");
+  o.check_inbox = true;
+  REQUIRE_OK(record_outcome(db, claim(db, "a1", at(100)), o, at(101)));
+  // One walk holds both the delivered copy and the reply to it.
+  auto a = apply(db, walk({in_msg("20", "42", at(105), "stop"), out_msg("10", "42", at(100), "Hi bob")}, at(200)), at(200));
+  CHECK(a.confirmed == 1);
+  CHECK(a.replies == 1);
+  CHECK(a.opt_outs == 1);
+  CHECK(query_rows(db, "SELECT campaign, state, reason FROM recipient_status") ==
+        std::vector<std::vector<std::string>>{{"c1", "sent", "reconciled"}, {"c2", "skipped", "suppressed"}});
+  check_consistent(db);
 }
 
 TEST_CASE("inbox: a reply goes to the latest campaign before it; an opt-out suppresses the sender's queued rows everywhere") {
