@@ -386,6 +386,16 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql");
   return {};
 }
 
+/// The account's campaigns no longer wait for a read, active or not (no read will come).
+Result<std::int64_t> stop_waiting_for_reads(sql::Connection& conn, std::int64_t account_id, std::string_view what) {
+  auto stmt = conn.prepare(
+      "UPDATE campaign_accounts SET inbox_read_needed = 0 WHERE account_id = ?1 AND inbox_read_needed = 1");
+  if (!stmt) return stmt.error();
+  stmt->bind(1, account_id);
+  if (auto r = stmt->run(what); !r) return r.error();
+  return conn.changes();
+}
+
 Result<std::int64_t> release_waiting_campaigns(sql::Connection& conn, std::int64_t account_id, TimePoint now) {
   // Only campaigns that are active now: a scheduled one is read for again when its time comes.
   auto stmt = conn.prepare(R"sql(
@@ -573,14 +583,9 @@ Result<InboxApplied> turn_inbox_off(Database& db, std::string_view account, std:
   for (auto const& c : *checks)
     if (auto r = give_up_check(conn, c, why, now, what); !r) return r.error();
   applied.abandoned_checks = static_cast<std::int64_t>(checks->size());
-  {
-    auto stmt = conn.prepare(
-        "UPDATE campaign_accounts SET inbox_read_needed = 0 WHERE account_id = ?1 AND inbox_read_needed = 1");
-    if (!stmt) return stmt.error();
-    stmt->bind(1, *account_id);
-    if (auto r = stmt->run(what); !r) return r.error();
-    applied.campaigns_released = conn.changes();
-  }
+  auto released = stop_waiting_for_reads(conn, *account_id, what);
+  if (!released) return released.error();
+  applied.campaigns_released = *released;
   if (auto r = tx->commit(what); !r) return r.error();
   return applied;
 }
@@ -614,11 +619,7 @@ WHERE id IN (SELECT account_id FROM inbox_checks UNION SELECT account_id FROM ca
     for (auto const& c : *checks)
       if (auto r = give_up_check(conn, c, why, now, what); !r) return r.error();
     given_up += static_cast<std::int64_t>(checks->size());
-    auto stmt = conn.prepare(
-        "UPDATE campaign_accounts SET inbox_read_needed = 0 WHERE account_id = ?1 AND inbox_read_needed = 1");
-    if (!stmt) return stmt.error();
-    stmt->bind(1, account_id);
-    if (auto r = stmt->run(what); !r) return r.error();
+    if (auto r = stop_waiting_for_reads(conn, account_id, what); !r) return r.error();
   }
   if (auto r = tx->commit(what); !r) return r.error();
   return given_up;

@@ -35,6 +35,26 @@ ProviderResult unbuildable_read(std::string why) {
   return r;
 }
 
+/// One read (an inbox page, the account's own id): the request as the codec built it, sent, and
+/// its answer parsed by `parse`; whatever fails on the way is the answer's result.
+template <class Answer, class Parse>
+boost::asio::awaitable<Answer> read_exchange(HttpClient& client, std::string const& base_url,
+                                             Result<HttpRequest> request, std::string_view what, Parse parse) {
+  Answer out;
+  if (!request) {
+    out.result = unbuildable_read("cannot build " + std::string(what) + ": " + request.error().message);
+    co_return out;
+  }
+  HttpExchange exchange = co_await client.send(base_url, std::move(*request));
+  if (exchange.transport != Transport::responded) {
+    out.result = transport_failure(exchange.transport, exchange.error);
+    co_return out;
+  }
+  out = parse(exchange.response);
+  out.result.http_status = exchange.response.status;
+  co_return out;
+}
+
 LookupAnswer not_answered(HttpExchange const& exchange, RetryContext const& ctx) {
   return LookupAnswer{classify(RequestKind::lookup, transport_failure(exchange.transport, exchange.error), ctx),
                       std::nullopt, std::nullopt, 0};
@@ -118,38 +138,21 @@ boost::asio::awaitable<bool> ProviderSession::refresh_tokens() {
 }
 
 boost::asio::awaitable<InboxPage> ProviderSession::read_inbox(std::optional<std::string> cursor, std::string own_id) {
-  InboxPage page;
   auto request = codec_->inbox_request(provider_, account_, cursor ? std::optional<std::string_view>(*cursor)
                                                                    : std::nullopt);
-  if (!request) {
-    page.result = unbuildable_read("cannot build the inbox request: " + request.error().message);
-    co_return page;
-  }
-  HttpExchange exchange = co_await client_.send(base_url_, std::move(*request));
-  if (exchange.transport != Transport::responded) {
-    page.result = transport_failure(exchange.transport, exchange.error);
-    co_return page;
-  }
-  page = codec_->parse_inbox(exchange.response, provider_, account_, own_id, clock_.now());
-  page.result.http_status = exchange.response.status;
-  co_return page;
+  co_return co_await read_exchange<InboxPage>(client_, base_url_, std::move(request), "the inbox request",
+                                              [&](HttpResponse const& response) {
+                                                return codec_->parse_inbox(response, provider_, account_, own_id,
+                                                                           clock_.now());
+                                              });
 }
 
 boost::asio::awaitable<OwnAccount> ProviderSession::own_account() {
-  OwnAccount own;
-  auto request = codec_->own_account_request(provider_, account_);
-  if (!request) {
-    own.result = unbuildable_read("cannot build the /2/users/me request: " + request.error().message);
-    co_return own;
-  }
-  HttpExchange exchange = co_await client_.send(base_url_, std::move(*request));
-  if (exchange.transport != Transport::responded) {
-    own.result = transport_failure(exchange.transport, exchange.error);
-    co_return own;
-  }
-  own = codec_->parse_own_account(exchange.response, provider_, account_, clock_.now());
-  own.result.http_status = exchange.response.status;
-  co_return own;
+  co_return co_await read_exchange<OwnAccount>(client_, base_url_, codec_->own_account_request(provider_, account_),
+                                               "the /2/users/me request", [&](HttpResponse const& response) {
+                                                 return codec_->parse_own_account(response, provider_, account_,
+                                                                                  clock_.now());
+                                               });
 }
 
 boost::asio::awaitable<bool> ProviderSession::refresh_once() {
