@@ -187,12 +187,15 @@ std::optional<TimePoint> time_member(boost::json::object const& o, std::string_v
   return parse_provider_time(text);
 }
 
-void fail_page(InboxPage& page, Redactor const& redactor, std::string_view what, std::string_view body) {
+void fail_page(InboxPage& page, std::string_view what, std::string_view body) {
   page.messages.clear();
   page.next_cursor.reset();
   page.account_id.reset();
   page.result.x_code.reset();
-  set_malformed(page.result, redactor, what, body);
+  // Unlike a send's answer, an inbox page is other people's messages: none of it is quoted into the
+  // error (it reaches the log), only its size.
+  page.result.signal = ProviderSignal::malformed;
+  page.result.message = std::string(what) + " (" + std::to_string(body.size()) + " bytes, not quoted)";
 }
 
 void close_page(InboxPage& page, HttpHeaders const& headers, TimePoint now) {

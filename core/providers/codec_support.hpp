@@ -73,8 +73,9 @@ std::optional<std::string> cursor_member(boost::json::object const& o, std::stri
                                          bool& bad);
 /// A message time member (parse_provider_time on a string); nullopt when absent or unreadable.
 std::optional<TimePoint> time_member(boost::json::object const& o, std::string_view key);
-/// Marks a page malformed and drops what it had read: never act on half a page.
-void fail_page(InboxPage& page, Redactor const& redactor, std::string_view what, std::string_view body);
+/// Marks a page malformed and drops what it had read: never act on half a page. The error quotes
+/// none of the body (other people's messages), only its size.
+void fail_page(InboxPage& page, std::string_view what, std::string_view body);
 /// Last step of every inbox parser: a page that is not a success carries no messages, no cursor,
 /// no account id, and gets the header hints.
 void close_page(InboxPage& page, HttpHeaders const& headers, TimePoint now);

@@ -150,7 +150,7 @@ class GetxapiCodec final : public ProviderCodec {
     if (!is_2xx(response.status)) {
       classify_read_error(page.result, o, redactor, response);
     } else if (!o) {
-      fail_page(page, redactor, "getxapi inbox response is not a JSON object", response.body);
+      fail_page(page, "getxapi inbox response is not a JSON object", response.body);
     } else if (reports_error(*o)) {
       page.result.message = redactor.clean(error_text(*o));
       if (!apply_account_evidence(page.result, page.result.message)) page.result.signal = ProviderSignal::transient;
@@ -229,10 +229,10 @@ class GetxapiCodec final : public ProviderCodec {
   static void read_inbox_page(InboxPage& page, json::object const& o, std::string_view own_id,
                               Redactor const& redactor, std::string_view body) {
     auto account_id = id_member(o, "userId");
-    if (!account_id) return fail_page(page, redactor, "getxapi inbox response lacks a decimal \"userId\"", body);
+    if (!account_id) return fail_page(page, "getxapi inbox response lacks a decimal \"userId\"", body);
     if (!own_id.empty() && compare_decimal_ids(*account_id, own_id) != 0) {
       const std::string expected = is_decimal_id(own_id) ? std::string(own_id) : "the account's own id";
-      return fail_page(page, redactor, "getxapi inbox response is about user " + *account_id + ", not " + expected, body);
+      return fail_page(page, "getxapi inbox response is about user " + *account_id + ", not " + expected, body);
     }
     // Paging: has_more false ends it whatever next_cursor says; more pages need a usable cursor.
     bool bad_cursor = false;
@@ -240,26 +240,26 @@ class GetxapiCodec final : public ProviderCodec {
     auto const* has_more_value = o.if_contains("has_more");
     const std::optional<bool> has_more = bool_member(o, "has_more");
     if (has_more_value && !has_more_value->is_null() && !has_more)
-      return fail_page(page, redactor, "getxapi inbox response's \"has_more\" is not a boolean", body);
+      return fail_page(page, "getxapi inbox response's \"has_more\" is not a boolean", body);
     if (has_more == false) {
       cursor.reset();
     } else if (bad_cursor) {
-      return fail_page(page, redactor, "getxapi inbox response's \"next_cursor\" is not a usable cursor", body);
+      return fail_page(page, "getxapi inbox response's \"next_cursor\" is not a usable cursor", body);
     } else if (has_more == true && !cursor) {
-      return fail_page(page, redactor, "getxapi inbox response has more pages but no \"next_cursor\"", body);
+      return fail_page(page, "getxapi inbox response has more pages but no \"next_cursor\"", body);
     }
     json::array const* messages = array_member(o, "messages");
     if (!messages) {
       auto const* value = o.if_contains("messages");
       const auto count = int_member(o, "message_count");
       if ((value && !value->is_null()) || (count && *count != 0) || cursor)
-        return fail_page(page, redactor, "getxapi inbox response lacks a \"messages\" array", body);
+        return fail_page(page, "getxapi inbox response lacks a \"messages\" array", body);
     }
     if (messages) {
       page.messages.reserve(messages->size());
       for (std::size_t i = 0; i < messages->size(); ++i) {
         if (!read_message(page, (*messages)[i], *account_id))
-          return fail_page(page, redactor, "getxapi inbox message " + std::to_string(i + 1) +
+          return fail_page(page, "getxapi inbox message " + std::to_string(i + 1) +
                                                " lacks a decimal id, senderId or recipientId, a readable createdAt or a text string",
                            body);
       }

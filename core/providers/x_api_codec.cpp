@@ -330,12 +330,12 @@ class XApiCodec final : public ProviderCodec {
     if (!is_2xx(response.status)) {
       classify_read_problem(page.result, o ? read_problem(*o) : Problem{}, o != nullptr, redactor, response, hints);
     } else if (!o) {
-      fail_page(page, redactor, "X dm_events response is not a JSON object", response.body);
+      fail_page(page, "X dm_events response is not a JSON object", response.body);
     } else if (read_problem(*o).present) {
       classify_read_problem(page.result, read_problem(*o), true, redactor, response, hints);
     } else if (!is_decimal_id(own_id)) {
       // Not the provider's fault: the caller must read /2/users/me first.
-      fail_page(page, redactor, "X dm_events cannot be read without the account's own decimal id", response.body);
+      fail_page(page, "X dm_events cannot be read without the account's own decimal id", response.body);
     } else {
       read_events(page, *o, own_id, redactor, response.body);
     }
@@ -398,26 +398,26 @@ class XApiCodec final : public ProviderCodec {
     json::object const* meta = nullptr;
     if (auto const* v = o.if_contains("meta"); v && !v->is_null()) {
       meta = v->if_object();
-      if (!meta) return fail_page(page, redactor, "X dm_events response's \"meta\" is not an object", body);
+      if (!meta) return fail_page(page, "X dm_events response's \"meta\" is not an object", body);
       bool bad_cursor = false;
       cursor = cursor_member(*meta, "next_token", redactor, bad_cursor);
-      if (bad_cursor) return fail_page(page, redactor, "X dm_events response's \"meta.next_token\" is not a usable cursor", body);
+      if (bad_cursor) return fail_page(page, "X dm_events response's \"meta.next_token\" is not a usable cursor", body);
     }
     json::array const* events = nullptr;
     if (auto const* v = o.if_contains("data"); v && !v->is_null()) {
       events = v->if_array();
-      if (!events) return fail_page(page, redactor, "X dm_events response's \"data\" is not an array", body);
+      if (!events) return fail_page(page, "X dm_events response's \"data\" is not an array", body);
     } else {
       // An empty inbox is {"meta":{"result_count":0}}: no data, and nothing that says otherwise.
       const auto count = meta ? int_member(*meta, "result_count") : std::nullopt;
       if (!meta || (count && *count != 0) || cursor)
-        return fail_page(page, redactor, "X dm_events response lacks \"data\"", body);
+        return fail_page(page, "X dm_events response lacks \"data\"", body);
     }
     if (events) {
       page.messages.reserve(events->size());
       for (std::size_t i = 0; i < events->size(); ++i) {
         if (!read_event(page, (*events)[i], own_id))
-          return fail_page(page, redactor, "X dm_events event " + std::to_string(i + 1) +
+          return fail_page(page, "X dm_events event " + std::to_string(i + 1) +
                                                " lacks a decimal id or sender_id, a readable created_at, a text string or"
                                                " its conversation's participants",
                            body);

@@ -648,3 +648,17 @@ TEST_CASE("wire format: cursors and Twitter's legacy timestamps") {
   CHECK(codec::parse_provider_time("Wed Oct 10 20:19:24 +0000 2018").has_value());
   CHECK_FALSE(codec::parse_provider_time("2024-01-15 10:30:00").has_value());
 }
+
+TEST_CASE("inbox: an unreadable page's error quotes none of it, since it holds other people's messages") {
+  std::string const stranger = "my bank pin is 4321, call me";
+  // A page that parses but breaks the contract (no userId), and one that is cut in half.
+  std::string const page = R"({"messages":[{"id":"5","createdAt":"2026-12-05T10:00:00Z","senderId":"77",)"
+                           R"("recipientId":"42","text":")" + stranger + R"("}],"has_more":false})";
+  for (std::string const& body : {page, page.substr(0, page.size() / 2 + 20)}) {
+    InboxPage parsed = getxapi(response(200, body));
+    CHECK(parsed.result.signal == ProviderSignal::malformed);
+    CHECK(parsed.messages.empty());
+    CHECK(parsed.result.message.find("bank") == std::string::npos);
+    CHECK(parsed.result.message.find("not quoted") != std::string::npos);
+  }
+}
