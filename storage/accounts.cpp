@@ -20,9 +20,10 @@ Result<void> sync_accounts(Database& db, std::span<const ConfiguredAccount> acco
   if (!tx) return tx.error();
   if (auto r = conn.exec("UPDATE accounts SET configured = 0", what); !r) return r;
   auto stmt = conn.prepare(R"sql(
-INSERT INTO accounts (name, provider, daily_cap, configured) VALUES (?1, ?2, ?3, 1)
+INSERT INTO accounts (name, provider, daily_cap, configured, reads_inbox) VALUES (?1, ?2, ?3, 1, ?4)
 ON CONFLICT (name) DO UPDATE SET
   provider = excluded.provider,
+  reads_inbox = excluded.reads_inbox,
   daily_cap = excluded.daily_cap,
   configured = 1,
   -- a reload or restart is the operator's way to start a stopped account again; the error that
@@ -32,7 +33,7 @@ ON CONFLICT (name) DO UPDATE SET
   last_error = CASE WHEN state = 'stopped' THEN NULL ELSE last_error END)sql");
   if (!stmt) return stmt.error();
   for (auto const& a : accounts) {
-    stmt->bind(1, a.name).bind(2, to_string(a.provider)).bind(3, a.daily_cap);
+    stmt->bind(1, a.name).bind(2, to_string(a.provider)).bind(3, a.daily_cap).bind(4, reads_inbox(a.provider));
     if (auto r = stmt->run(what); !r) return r;
   }
   return tx->commit(what);

@@ -311,11 +311,11 @@ Result<ImportSummary> ImportSession::commit() {
   }
   {
     // An account that reads its inbox reads it before the campaign's first claim there
-    // (storage/inbox.hpp); the names are core's reads_inbox() providers. Not one whose inbox
+    // (storage/inbox.hpp); accounts.reads_inbox is core's reads_inbox(). Not one whose inbox
     // reads are refused: no read would come to release the campaign.
     auto link = s.conn->prepare(
         "INSERT INTO campaign_accounts (account_id, campaign_id, inbox_read_needed) "
-        "SELECT ?1, ?2, ?3 AND (provider = 'getxapi' OR provider = 'x_api') AND "
+        "SELECT ?1, ?2, ?3 AND reads_inbox = 1 AND "
         "NOT EXISTS (SELECT 1 FROM inbox_state WHERE account_id = ?1 AND off_reason IS NOT NULL) "
         "FROM accounts WHERE id = ?1");
     if (!link) return fail(link.error());

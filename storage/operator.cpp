@@ -30,7 +30,7 @@ Result<void> set_control(Database& db, std::string_view campaign, std::string_vi
   if (read_inbox_first) {
     auto hold = conn.prepare(R"sql(
 UPDATE campaign_accounts SET inbox_read_needed = 1
-WHERE campaign_id = ?1 AND account_id IN (SELECT id FROM accounts WHERE provider = 'getxapi' OR provider = 'x_api')
+WHERE campaign_id = ?1 AND account_id IN (SELECT id FROM accounts WHERE reads_inbox = 1)
   AND account_id NOT IN (SELECT account_id FROM inbox_state WHERE off_reason IS NOT NULL))sql");
     if (!hold) return hold.error();
     hold->bind(1, found->id);

@@ -34,7 +34,7 @@ JOIN campaigns c ON c.id = ca.campaign_id
 JOIN campaign_counts n ON n.campaign_id = c.id
 WHERE ca.account_id = ?1 AND c.control = 'active' AND n.pending + n.retrying > 0
   AND (ca.inbox_read_needed = 0 OR
-       NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = ?1 AND (a.provider = 'getxapi' OR a.provider = 'x_api')))
+       NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = ?1 AND a.reads_inbox = 1))
 ORDER BY c.priority DESC, c.created_at, c.id)sql");
   if (!stmt) return stmt.error();
   stmt->bind(1, account_id);

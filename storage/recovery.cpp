@@ -54,12 +54,12 @@ FROM recipients WHERE campaign_id = ?1 AND state = 'sending' AND claimed_by IS N
     if (auto r = ledger->run(what); !r) return r.error();
 
     // Accounts that read their inbox check these rows against their sent messages
-    // (docs/send-rules.md#the-inbox); the names are core's reads_inbox() providers.
+    // (docs/send-rules.md#the-inbox); accounts.reads_inbox is core's reads_inbox().
     auto check = conn.prepare(R"sql(
 INSERT OR REPLACE INTO inbox_checks (recipient_id, account_id, started_at, settled_at, text, retry_at, may_requeue)
 SELECT r.id, r.claimed_by, r.claimed_at, ?2, r.text, NULL, 1
 FROM recipients r JOIN accounts a ON a.id = r.claimed_by
-WHERE r.campaign_id = ?1 AND r.state = 'sending' AND (a.provider = 'getxapi' OR a.provider = 'x_api'))sql");
+WHERE r.campaign_id = ?1 AND r.state = 'sending' AND a.reads_inbox = 1)sql");
     if (!check) return check.error();
     // When the request went out is unknown: between the claim and now. The window opens at the
     // claim; an empty read proves nothing until reconcile_after after now.

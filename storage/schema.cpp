@@ -332,6 +332,10 @@ ALTER TABLE recipients ADD COLUMN replied_at INTEGER;
 ALTER TABLE campaign_accounts ADD COLUMN inbox_read_needed INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE suppression ADD COLUMN source TEXT NOT NULL DEFAULT 'operator'
   CHECK (source = 'operator' OR source = 'opt_out');
+-- Whether the account's provider can read its DMs: core's reads_inbox(), written by
+-- sync_accounts() at every start and reload; filled here for the accounts known before.
+ALTER TABLE accounts ADD COLUMN reads_inbox INTEGER NOT NULL DEFAULT 0 CHECK (reads_inbox IN (0, 1));
+UPDATE accounts SET reads_inbox = 1 WHERE provider = 'getxapi' OR provider = 'x_api';
 
 -- One row per inbox-reading account that has been read.
 CREATE TABLE inbox_state (
@@ -396,7 +400,7 @@ INSERT INTO inbox_checks (recipient_id, account_id, started_at, settled_at, text
 SELECT r.id, r.claimed_by, coalesce(r.claimed_at, 0),
        CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER), r.text, NULL, 0
 FROM recipients r JOIN accounts a ON a.id = r.claimed_by
-WHERE r.state = 'unknown' AND (a.provider = 'getxapi' OR a.provider = 'x_api');
+WHERE r.state = 'unknown' AND a.reads_inbox = 1;
 
 DROP VIEW campaign_status;
 CREATE VIEW campaign_status AS

@@ -42,15 +42,7 @@ class GetxapiCodec final : public ProviderCodec {
       return make_error("getxapi: the DM names no recipient");
     }
     body["text"] = message.text;
-    if (!account.proxy.empty()) {
-      auto proxy = proxy_url_form(account.proxy.reveal());
-      if (!proxy) return make_error("getxapi: " + proxy.error().message);
-      body["proxy"] = *proxy;
-    }
-    HttpRequest request = base_request(provider, "POST", "/twitter/dm/send");
-    request.headers.emplace_back("Content-Type", "application/json");
-    request.body = serialize(body);
-    return request;
+    return session_post(provider, account, "/twitter/dm/send", std::move(body));
   }
 
   ProviderResult parse_send(HttpResponse const& response, ProviderCredentials const& provider,
@@ -128,16 +120,7 @@ class GetxapiCodec final : public ProviderCodec {
       body["cursor"] = *cursor;
     }
     body["count"] = kInboxPageSize;
-    // The same proxy as the account's sends, so that X sees the session from one address.
-    if (!account.proxy.empty()) {
-      auto proxy = proxy_url_form(account.proxy.reveal());
-      if (!proxy) return make_error("getxapi: " + proxy.error().message);
-      body["proxy"] = *proxy;
-    }
-    HttpRequest request = base_request(provider, "POST", "/twitter/dm/list");
-    request.headers.emplace_back("Content-Type", "application/json");
-    request.body = serialize(body);
-    return request;
+    return session_post(provider, account, "/twitter/dm/list", std::move(body));
   }
 
   InboxPage parse_inbox(HttpResponse const& response, ProviderCredentials const& provider,
@@ -168,6 +151,21 @@ class GetxapiCodec final : public ProviderCodec {
     if (provider.api_key.empty()) return make_error("getxapi: the provider has no api_key");
     if (account.auth_token.empty()) return make_error("getxapi: the account has no auth_token");
     return std::nullopt;
+  }
+
+  /// A POST that acts with the account's X session (a send, an inbox read): the JSON body, with the
+  /// account's proxy when it has one, so that X sees the session from one address whatever it does.
+  static Result<HttpRequest> session_post(ProviderCredentials const& provider, AccountCredentials const& account,
+                                           std::string path, json::object body) {
+    if (!account.proxy.empty()) {
+      auto proxy = proxy_url_form(account.proxy.reveal());
+      if (!proxy) return make_error("getxapi: " + proxy.error().message);
+      body["proxy"] = *proxy;
+    }
+    HttpRequest request = base_request(provider, "POST", std::move(path));
+    request.headers.emplace_back("Content-Type", "application/json");
+    request.body = serialize(body);
+    return request;
   }
 
   static HttpRequest base_request(ProviderCredentials const& provider, std::string method, std::string target) {

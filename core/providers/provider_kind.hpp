@@ -29,7 +29,7 @@ constexpr std::optional<ProviderKind> parse_provider_kind(std::string_view text)
 
 /// Whether the daemon can read the account's DMs through this provider (docs/send-rules.md#the-inbox):
 /// getxapi (POST /twitter/dm/list) and x_api (GET /2/dm_events). The others' in-doubt rows stay
-/// `unknown`. storage/schema.cpp's version 4 and storage/inbox.cpp name the same two in SQL.
+/// `unknown`. storage keeps it per account (accounts.reads_inbox, written by sync_accounts).
 constexpr bool reads_inbox(ProviderKind kind) { return kind == ProviderKind::getxapi || kind == ProviderKind::x_api; }
 
 /// The provider's public API root, used when the config gives no base_url.

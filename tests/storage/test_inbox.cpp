@@ -346,3 +346,18 @@ INSERT INTO recipients (campaign_id, username, text) VALUES (1, 'carl', 'Hi carl
   CHECK(state_of(db, "bob") == "unknown");
   CHECK(query_text(db, "PRAGMA integrity_check") == "ok");
 }
+
+TEST_CASE("inbox: the accounts table keeps core's reads_inbox per account, rewritten by each sync of the config") {
+  TempDir dir;
+  auto db = open_db(dir);
+  std::vector<ConfiguredAccount> accounts{{"gx", ProviderKind::getxapi, 100},
+                                          {"xa", ProviderKind::x_api, 100},
+                                          {"tio", ProviderKind::twitterapi_io, 100},
+                                          {"tw", ProviderKind::tweetapi, 100}};
+  REQUIRE_OK(sync_accounts(db, accounts));
+  CHECK(query_rows(db, "SELECT name, reads_inbox FROM accounts ORDER BY id") ==
+        std::vector<std::vector<std::string>>{{"gx", "1"}, {"xa", "1"}, {"tio", "0"}, {"tw", "0"}});
+  accounts[0].provider = ProviderKind::twitterapi_io;  // a reload moves gx to a provider without inbox
+  REQUIRE_OK(sync_accounts(db, accounts));
+  CHECK(query_int(db, "SELECT reads_inbox FROM accounts WHERE name = 'gx'") == 0);
+}
